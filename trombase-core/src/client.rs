@@ -1,0 +1,197 @@
+//! [`TromBase`]: the connection pool, the schema and the email sender, wired
+//! together; and its builder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::auth::tables as auth_tables;
+use crate::email::{EmailSender, LogEmailSender};
+use crate::error::{DatabaseError, SchemaError};
+use crate::schema::{EntityMeta, Schema};
+use crate::{Entity, Error, Result};
+
+/// The state every handle shares.
+pub(crate) struct Core {
+    pub(crate) pool: Pool,
+    pub(crate) schema: Schema,
+    #[allow(dead_code)] // read by auth
+    pub(crate) email: Arc<dyn EmailSender>,
+}
+
+/// A connected TromBase: a PostgreSQL pool, the application's schema and its
+/// email sender. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct TromBase {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for TromBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TromBase")
+            .field("schema", &self.core.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TromBase {
+    /// Starts configuring a TromBase.
+    pub fn builder() -> TromBaseBuilder {
+        TromBaseBuilder::default()
+    }
+
+    /// The checked schema.
+    pub fn schema(&self) -> &Schema {
+        &self.core.schema
+    }
+
+    /// The connection pool, for the application's own queries.
+    pub fn pool(&self) -> &Pool {
+        &self.core.pool
+    }
+
+    /// Creates the schema's tables (with keys and indexes) and the auth
+    /// tables, where missing, in one transaction. Safe to call at every
+    /// start-up and from several processes at once.
+    pub async fn create_tables(&self) -> Result<()> {
+        const CONTEXT: &str = "creating tables";
+        let mut conn = self.core.pool.get().await?;
+        let tx = conn
+            .transaction()
+            .await
+            .map_err(|e| Error::from_db(e, CONTEXT))?;
+        // Serialise concurrent bootstraps: CREATE ... IF NOT EXISTS races.
+        tx.execute("SELECT pg_advisory_xact_lock(7419001)", &[])
+            .await
+            .map_err(|e| Error::from_db(e, CONTEXT))?;
+        let statements = auth_tables::DDL
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.core.schema.ddl());
+        for statement in statements {
+            tx.batch_execute(&statement)
+                .await
+                .map_err(|e| Error::from_db(e, CONTEXT))?;
+        }
+        tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))
+    }
+
+    #[allow(dead_code)] // used by the db and auth handles
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+}
+
+/// Configures and connects a [`TromBase`].
+///
+/// ```no_run
+/// # async fn run() -> trombase_core::Result<()> {
+/// use std::time::Duration;
+/// let trom = trombase_core::TromBase::builder()
+///     .database_url("postgres://postgres@127.0.0.1:5432/postgres")
+///     .max_connections(16)
+///     .wait_timeout(Duration::from_secs(5))
+///     .connect()
+///     .await?;
+/// trom.create_tables().await?;
+/// # Ok(()) }
+/// ```
+pub struct TromBaseBuilder {
+    database_url: Option<String>,
+    entities: Vec<&'static EntityMeta>,
+    max_connections: usize,
+    wait_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    email: Arc<dyn EmailSender>,
+}
+
+impl Default for TromBaseBuilder {
+    fn default() -> Self {
+        TromBaseBuilder {
+            database_url: None,
+            entities: Vec::new(),
+            max_connections: 16,
+            wait_timeout: Some(Duration::from_secs(10)),
+            connect_timeout: Some(Duration::from_secs(10)),
+            email: Arc::new(LogEmailSender),
+        }
+    }
+}
+
+impl TromBaseBuilder {
+    /// The PostgreSQL URL (`postgres://user:pass@host:port/db`) or key-value
+    /// connection string. Required.
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    /// Registers an entity.
+    pub fn entity<E: Entity>(mut self) -> Self {
+        self.entities.push(E::META);
+        self
+    }
+
+    /// The most connections the pool opens (default 16).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a request waits for a free connection before failing with a
+    /// timeout error (default 10 s; `None` waits forever).
+    pub fn wait_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.wait_timeout = timeout.into();
+        self
+    }
+
+    /// How long opening a new connection may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Where the library's emails go (default: [`LogEmailSender`]).
+    pub fn email_sender(mut self, sender: impl EmailSender) -> Self {
+        self.email = Arc::new(sender);
+        self
+    }
+
+    /// Checks the schema, builds the pool and makes sure the database answers.
+    pub async fn connect(self) -> Result<TromBase> {
+        let schema = Schema::new(self.entities)?;
+        let url = self
+            .database_url
+            .ok_or_else(|| SchemaError::new("no database URL was configured"))?;
+        let mut pg_config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| DatabaseError::new("parsing the database URL", e))?;
+        if let Some(timeout) = self.connect_timeout {
+            pg_config.connect_timeout(timeout);
+        }
+        let manager = Manager::from_config(
+            pg_config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(self.max_connections)
+            .wait_timeout(self.wait_timeout)
+            .create_timeout(self.connect_timeout)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| DatabaseError::new("building the connection pool", e))?;
+        drop(pool.get().await?);
+        Ok(TromBase {
+            core: Arc::new(Core {
+                pool,
+                schema,
+                email: self.email,
+            }),
+        })
+    }
+}

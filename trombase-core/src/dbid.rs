@@ -1,0 +1,416 @@
+//! [`DbId`]: the 64-bit random identifier used for every TromBase row.
+//!
+//! A `DbId` is a random `u64` whose most significant bit is always set, so
+//! every value lies in `[2^63, 2^64)`. Its text form is base62 (alphabet
+//! `0-9A-Za-z`, most significant digit first), which is always exactly
+//! [`DbId::ENCODED_LEN`] (11) characters long. The text form is what JSON
+//! carries and what is stored in the database (a text column).
+
+use std::error::Error;
+use std::fmt;
+use std::str::FromStr;
+
+use bytes::BytesMut;
+use postgres_types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Base62 digits: `'0'..='9'` = 0..9, `'A'..='Z'` = 10..35, `'a'..='z'` = 36..61.
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The most significant bit of a `u64`; set in every valid [`DbId`].
+const TOP_BIT: u64 = 1 << 63;
+
+/// A 64-bit random identifier whose most significant bit is always 1.
+///
+/// Its canonical text form (see [`Display`](fmt::Display)) is an 11-character
+/// base62 string; [`DbId::parse`] accepts exactly that form and nothing else.
+/// `DbId` deliberately has no `Default`: use [`DbId::new`] to mint a fresh id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DbId(u64);
+
+/// Why a value could not be turned into a [`DbId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbIdError {
+    /// The text does not have exactly [`DbId::ENCODED_LEN`] characters.
+    #[error("invalid DbId: expected 11 base62 characters, got {len}")]
+    InvalidLength {
+        /// Number of characters (not bytes) in the rejected text.
+        len: usize,
+    },
+    /// The text contains a character outside `0-9A-Za-z`.
+    #[error("invalid DbId: character {ch:?} at position {position} is not base62 (0-9, A-Z, a-z)")]
+    InvalidChar {
+        /// The offending character.
+        ch: char,
+        /// Zero-based character index of `ch` in the text.
+        position: usize,
+    },
+    /// The base62 text denotes a value that does not fit in 64 bits.
+    #[error("invalid DbId: value does not fit in 64 bits")]
+    Overflow,
+    /// The value's most significant bit is clear (every DbId is >= 2^63).
+    #[error("invalid DbId: most significant bit of {value:#018x} is clear")]
+    TopBitClear {
+        /// The rejected 64-bit value.
+        value: u64,
+    },
+}
+
+impl DbId {
+    /// Length of the base62 text form of every `DbId`.
+    pub const ENCODED_LEN: usize = 11;
+
+    /// Mints a fresh random id (cryptographically secure RNG, top bit forced on).
+    #[allow(clippy::new_without_default)] // an id must be created deliberately
+    #[must_use]
+    pub fn new() -> DbId {
+        DbId(rand::random::<u64>() | TOP_BIT)
+    }
+
+    /// Wraps a raw 64-bit value, rejecting it if its top bit is clear.
+    pub fn from_u64(value: u64) -> Result<DbId, DbIdError> {
+        if value & TOP_BIT == 0 {
+            Err(DbIdError::TopBitClear { value })
+        } else {
+            Ok(DbId(value))
+        }
+    }
+
+    /// Returns the raw 64-bit value (always `>= 2^63`).
+    #[must_use]
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// Parses the canonical 11-character base62 text form.
+    ///
+    /// Rejects (never panics on) text of the wrong length, characters outside
+    /// `0-9A-Za-z`, values that overflow 64 bits and values below `2^63`.
+    pub fn parse(s: &str) -> Result<DbId, DbIdError> {
+        let len = s.chars().count();
+        if len != Self::ENCODED_LEN {
+            return Err(DbIdError::InvalidLength { len });
+        }
+        let mut value: u64 = 0;
+        for (position, ch) in s.chars().enumerate() {
+            let digit = digit_value(ch).ok_or(DbIdError::InvalidChar { ch, position })?;
+            value = value
+                .checked_mul(62)
+                .and_then(|v| v.checked_add(u64::from(digit)))
+                .ok_or(DbIdError::Overflow)?;
+        }
+        DbId::from_u64(value)
+    }
+
+    /// Encodes the value as 11 ASCII base62 digits, most significant first.
+    fn encode(self) -> [u8; Self::ENCODED_LEN] {
+        let mut buf = [b'0'; Self::ENCODED_LEN];
+        let mut rest = self.0;
+        for slot in buf.iter_mut().rev() {
+            // `rest % 62` is always < 62, so the index is in bounds.
+            *slot = ALPHABET[(rest % 62) as usize];
+            rest /= 62;
+        }
+        buf
+    }
+}
+
+/// Value of one base62 digit, or `None` if `ch` is not in the alphabet.
+fn digit_value(ch: char) -> Option<u8> {
+    // Every alphabet character is ASCII; the casts below cannot truncate.
+    match ch {
+        '0'..='9' => Some(ch as u8 - b'0'),
+        'A'..='Z' => Some(ch as u8 - b'A' + 10),
+        'a'..='z' => Some(ch as u8 - b'a' + 36),
+        _ => None,
+    }
+}
+
+impl fmt::Display for DbId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let buf = self.encode();
+        // The buffer only holds ASCII alphabet bytes, so this cannot fail.
+        let s = std::str::from_utf8(&buf).map_err(|_| fmt::Error)?;
+        f.pad(s)
+    }
+}
+
+impl fmt::Debug for DbId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbId(\"{self}\")")
+    }
+}
+
+impl FromStr for DbId {
+    type Err = DbIdError;
+
+    fn from_str(s: &str) -> Result<DbId, DbIdError> {
+        DbId::parse(s)
+    }
+}
+
+impl TryFrom<&str> for DbId {
+    type Error = DbIdError;
+
+    fn try_from(s: &str) -> Result<DbId, DbIdError> {
+        DbId::parse(s)
+    }
+}
+
+impl TryFrom<u64> for DbId {
+    type Error = DbIdError;
+
+    fn try_from(value: u64) -> Result<DbId, DbIdError> {
+        DbId::from_u64(value)
+    }
+}
+
+impl From<DbId> for u64 {
+    fn from(id: DbId) -> u64 {
+        id.0
+    }
+}
+
+impl From<DbId> for String {
+    fn from(id: DbId) -> String {
+        id.to_string()
+    }
+}
+
+impl Serialize for DbId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Serde visitor accepting only strings, validated with [`DbId::parse`].
+struct DbIdVisitor;
+
+impl Visitor<'_> for DbIdVisitor {
+    type Value = DbId;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an 11-character base62 DbId string")
+    }
+
+    // `visit_borrowed_str` and `visit_string` forward here by default.
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DbId, E> {
+        DbId::parse(v).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for DbId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DbId, D::Error> {
+        deserializer.deserialize_str(DbIdVisitor)
+    }
+}
+
+/// Whether `ty` is a PostgreSQL text type a `DbId` can be read from / written to.
+fn is_text_type(ty: &Type) -> bool {
+    matches!(
+        *ty,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
+}
+
+impl ToSql for DbId {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        out.extend_from_slice(&self.encode());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        is_text_type(ty)
+    }
+
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for DbId {
+    /// Parses the text value; for `BPCHAR` (`char(n)`) trailing blank padding
+    /// is ignored, as PostgreSQL itself does.
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<DbId, Box<dyn Error + Sync + Send>> {
+        let text = std::str::from_utf8(raw)?;
+        let text = if *ty == Type::BPCHAR {
+            text.trim_end_matches(' ')
+        } else {
+            text
+        };
+        Ok(DbId::parse(text)?)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        is_text_type(ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Independent reference encoder (u128 arithmetic, alphabet built from ranges).
+    fn reference_encode(value: u64) -> String {
+        let alphabet: Vec<char> = ('0'..='9').chain('A'..='Z').chain('a'..='z').collect();
+        let mut v = u128::from(value);
+        let mut digits = Vec::new();
+        while v > 0 {
+            digits.push(alphabet[(v % 62) as usize]);
+            v /= 62;
+        }
+        while digits.len() < 11 {
+            digits.push('0');
+        }
+        digits.iter().rev().collect()
+    }
+
+    fn random_ids() -> impl Iterator<Item = DbId> {
+        (0..2000).map(|_| DbId::new())
+    }
+
+    #[test]
+    fn known_vectors() {
+        let cases = [
+            (1u64 << 63, "AzL8n0Y58m8"),
+            (u64::MAX, "LygHa16AHYF"),
+            (0x0123_4567_89AB_CDEF | (1 << 63), "B5OdSE3WSy7"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(reference_encode(value), text);
+            let id = DbId::from_u64(value).unwrap();
+            assert_eq!(id.to_string(), text);
+            assert_eq!(DbId::parse(text), Ok(id));
+            assert_eq!(format!("{id:?}"), format!("DbId(\"{text}\")"));
+        }
+    }
+
+    #[test]
+    fn random_round_trips() {
+        for id in random_ids() {
+            assert!(id.as_u64() >= 1 << 63);
+            let text = id.to_string();
+            assert_eq!(text.len(), DbId::ENCODED_LEN);
+            assert_eq!(text, reference_encode(id.as_u64()));
+            assert_eq!(text.parse::<DbId>(), Ok(id));
+            assert_eq!(DbId::try_from(text.as_str()), Ok(id));
+            assert_eq!(String::from(id), text);
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<DbId>(&json).unwrap(), id);
+            let value = serde_json::Value::String(text.clone());
+            assert_eq!(serde_json::from_value::<DbId>(value).unwrap(), id);
+        }
+    }
+
+    #[test]
+    fn from_u64_checks_top_bit() {
+        for value in [0, 1, 42, (1 << 63) - 1] {
+            assert_eq!(DbId::from_u64(value), Err(DbIdError::TopBitClear { value }));
+        }
+        assert_eq!(DbId::from_u64(u64::MAX).map(DbId::as_u64), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn rejects_wrong_length() {
+        for (text, len) in [
+            ("", 0),
+            ("AzL8n0Y58m", 10),
+            ("AzL8n0Y58m80", 12),
+            ("ééé", 3),
+        ] {
+            assert_eq!(DbId::parse(text), Err(DbIdError::InvalidLength { len }));
+        }
+        let err = DbId::parse("abc").unwrap_err().to_string();
+        assert!(
+            err.contains("expected 11") && err.contains("got 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_chars() {
+        for ch in ['-', '_', ' ', 'é', '+', '/', '='] {
+            for position in [0, 5, 10] {
+                let mut chars: Vec<char> = "AzL8n0Y58m8".chars().collect();
+                chars[position] = ch;
+                let text: String = chars.into_iter().collect();
+                let expected = DbIdError::InvalidChar { ch, position };
+                assert_eq!(DbId::parse(&text), Err(expected));
+            }
+        }
+        let err = DbId::parse("AzL8n-Y58m8").unwrap_err().to_string();
+        assert!(err.contains("'-'") && err.contains("position 5"), "{err}");
+    }
+
+    #[test]
+    fn rejects_overflow_and_clear_top_bit() {
+        assert_eq!(DbId::parse("zzzzzzzzzzz"), Err(DbIdError::Overflow));
+        // u64::MAX + 1: the smallest 11-character value that overflows.
+        assert_eq!(DbId::parse("LygHa16AHYG"), Err(DbIdError::Overflow));
+        assert_eq!(
+            DbId::parse("00000000001"),
+            Err(DbIdError::TopBitClear { value: 1 })
+        );
+        // 2^63 - 1: the largest value with the top bit clear.
+        assert_eq!(
+            DbId::parse("AzL8n0Y58m7"),
+            Err(DbIdError::TopBitClear {
+                value: (1 << 63) - 1
+            })
+        );
+    }
+
+    #[test]
+    fn serde_rejects_non_strings_and_bad_strings() {
+        for json in ["9223372036854775808", "1", "null", "true", "[]", "{}"] {
+            assert!(serde_json::from_str::<DbId>(json).is_err(), "{json}");
+        }
+        let err = serde_json::from_str::<DbId>("\"zzzzzzzzzzz\"").unwrap_err();
+        assert!(err.to_string().contains("does not fit in 64 bits"), "{err}");
+        let err = serde_json::from_str::<DbId>("\"short\"").unwrap_err();
+        assert!(err.to_string().contains("expected 11"), "{err}");
+    }
+
+    #[test]
+    fn sql_round_trip() {
+        for ty in [
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::BPCHAR,
+            Type::NAME,
+            Type::UNKNOWN,
+        ] {
+            assert!(<DbId as ToSql>::accepts(&ty));
+            assert!(<DbId as FromSql>::accepts(&ty));
+        }
+        assert!(!<DbId as ToSql>::accepts(&Type::INT8));
+        assert!(!<DbId as FromSql>::accepts(&Type::INT8));
+
+        for id in random_ids().take(100) {
+            let mut buf = BytesMut::new();
+            let is_null = id.to_sql_checked(&Type::TEXT, &mut buf).unwrap();
+            assert!(matches!(is_null, IsNull::No));
+            assert_eq!(&buf[..], id.to_string().as_bytes());
+            assert_eq!(DbId::from_sql(&Type::TEXT, &buf).unwrap(), id);
+        }
+        assert!(DbId::new()
+            .to_sql_checked(&Type::INT8, &mut BytesMut::new())
+            .is_err());
+    }
+
+    #[test]
+    fn sql_rejects_bad_text() {
+        let id = DbId::from_u64(u64::MAX).unwrap();
+        assert_eq!(DbId::from_sql(&Type::BPCHAR, b"LygHa16AHYF  ").unwrap(), id);
+        assert!(DbId::from_sql(&Type::TEXT, b"LygHa16AHYF ").is_err());
+        assert!(DbId::from_sql(&Type::TEXT, b"\xff\xfe").is_err());
+        let err = DbId::from_sql(&Type::TEXT, b"00000000001").unwrap_err();
+        let err = err.downcast::<DbIdError>().unwrap();
+        assert_eq!(*err, DbIdError::TopBitClear { value: 1 });
+    }
+}

@@ -1,0 +1,45 @@
+//! [`Entity`]: what `#[derive(Entity)]` implements.
+
+use futures_util::future::BoxFuture;
+use tokio_postgres::Row;
+
+use crate::permit::{Operation, Permit};
+use crate::schema::EntityMeta;
+use crate::{Result, Session, Sql, Value};
+
+/// A struct stored as one table, with typed field references and four
+/// permitters. Implement it with `#[derive(Entity)]`, never by hand.
+pub trait Entity: Sized + Send + Sync + 'static {
+    /// The entity's schema metadata.
+    const META: &'static EntityMeta;
+
+    /// Decodes a row whose columns are this entity's fields in declaration
+    /// order (as `SELECT <all columns>` returns them).
+    fn from_row(row: &Row) -> Result<Self>;
+
+    /// Decodes the JSON shape of a row: an object keyed by logical names
+    /// (DbIds as base62, timestamps as RFC 3339).
+    fn from_json(object: &serde_json::Map<String, serde_json::Value>) -> Result<Self>;
+
+    /// The row's values, one per field in declaration order.
+    fn values(&self) -> Vec<Value>;
+
+    /// The JSON shape of the row, keyed by logical names.
+    fn to_json(&self) -> serde_json::Value {
+        let object = Self::META
+            .fields
+            .iter()
+            .zip(self.values())
+            .map(|(field, value)| (field.name.to_owned(), value.to_json()))
+            .collect();
+        serde_json::Value::Object(object)
+    }
+
+    /// Asks this entity's permitter for `op`'s action. Actions the entity
+    /// declares no permitter for are denied.
+    fn permit<'a>(
+        session: &'a Session,
+        sql: &'a Sql<'a>,
+        op: &'a Operation<'a, Self>,
+    ) -> BoxFuture<'a, Permit<Self>>;
+}

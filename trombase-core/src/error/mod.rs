@@ -1,0 +1,120 @@
+//! The one error type of the library, with kinds a caller can match on and
+//! map to HTTP in one `match`.
+//!
+//! Messages (`Display`) are safe to show to clients: database error text
+//! never appears in them. The full detail stays in the source chain
+//! ([`std::error::Error::source`]) for logs.
+
+mod from_db;
+mod kinds;
+
+pub use kinds::{
+    AuthError, AuthErrorCode, ConflictError, DatabaseError, NotFoundError, PermissionError,
+    SchemaError, ValidationError,
+};
+
+/// A `Result` with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the library.
+///
+/// ```
+/// use trombase_core::Error;
+/// fn status(err: &Error) -> u16 {
+///     match err {
+///         Error::Validation(_) => 400,
+///         Error::Auth(_) => 401,
+///         Error::Permission(_) => 403,
+///         Error::NotFound(_) => 404,
+///         Error::Conflict(_) => 409,
+///         _ => 500,
+///     }
+/// }
+/// # let _ = status;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad input: a malformed or mistyped query, mutation or value. Says
+    /// where (`path`) and what.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// A permitter denied the operation; its message is shown.
+    #[error(transparent)]
+    Permission(#[from] PermissionError),
+    /// An authentication failure, with its code.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A row that an operation needs does not exist.
+    #[error(transparent)]
+    NotFound(#[from] NotFoundError),
+    /// A unique or foreign-key constraint refused the write.
+    #[error(transparent)]
+    Conflict(#[from] ConflictError),
+    /// The database or the connection failed. The message is generic; the
+    /// source holds the detail.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    /// The application's schema is inconsistent (found when it is built).
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+impl Error {
+    /// The HTTP status that fits this error: 400, 401, 403, 404, 409 or 500.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::Validation(_) => 400,
+            Error::Auth(err) => err.code.http_status(),
+            Error::Permission(_) => 403,
+            Error::NotFound(_) => 404,
+            Error::Conflict(_) => 409,
+            Error::Database(_) | Error::Schema(_) => 500,
+        }
+    }
+
+    /// The index of the mutation (in its batch) that failed, when the error
+    /// comes from `do_mutations`.
+    pub fn operation(&self) -> Option<usize> {
+        match self {
+            Error::Validation(err) => err.operation,
+            Error::Permission(err) => err.operation,
+            Error::NotFound(err) => err.operation,
+            Error::Conflict(err) => err.operation,
+            Error::Database(err) => err.operation,
+            Error::Auth(_) | Error::Schema(_) => None,
+        }
+    }
+
+    /// Tags the error with the index of the mutation that caused it.
+    pub fn at_operation(mut self, index: usize) -> Self {
+        match &mut self {
+            Error::Validation(err) => err.operation = Some(index),
+            Error::Permission(err) => err.operation = Some(index),
+            Error::NotFound(err) => err.operation = Some(index),
+            Error::Conflict(err) => err.operation = Some(index),
+            Error::Database(err) => err.operation = Some(index),
+            Error::Auth(_) | Error::Schema(_) => {}
+        }
+        self
+    }
+
+    /// A short name of the kind (`ValidationError`, `PermissionError`, ...),
+    /// as the JSON error bodies of the HTTP API carry it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "ValidationError",
+            Error::Permission(_) => "PermissionError",
+            Error::Auth(_) => "AuthError",
+            Error::NotFound(_) => "NotFoundError",
+            Error::Conflict(_) => "ConflictError",
+            Error::Database(_) => "DatabaseError",
+            Error::Schema(_) => "SchemaError",
+        }
+    }
+
+    /// Shorthand for a [`ValidationError`] at `path`.
+    pub fn validation(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation(ValidationError::new(path, message))
+    }
+}

@@ -1,0 +1,101 @@
+//! Runtime of TromBase. Applications use the `trombase` crate, which
+//! re-exports everything public here next to the derive.
+//!
+//! The flow is one way: schema metadata ([`schema`]) -> query IR ([`query`])
+//! -> SQL rendering ([`render`]) -> execution.
+
+mod auth;
+mod client;
+mod dbid;
+mod email;
+mod entity;
+mod error;
+mod field_ref;
+mod field_type;
+mod json;
+pub mod permit;
+pub mod query;
+pub mod render;
+pub mod schema;
+mod session;
+mod sql;
+mod value;
+
+pub use auth::tables::{
+    PASSWORD_RESETS as AUTH_PASSWORD_RESETS_TABLE, SESSIONS as AUTH_SESSIONS_TABLE,
+    USERS as AUTH_USERS_TABLE,
+};
+pub use client::{TromBase, TromBaseBuilder};
+pub use dbid::{DbId, DbIdError};
+pub use email::{Email, EmailSender, LogEmailSender, SendError};
+pub use entity::Entity;
+pub use error::{
+    AuthError, AuthErrorCode, ConflictError, DatabaseError, Error, NotFoundError, PermissionError,
+    Result, SchemaError, ValidationError,
+};
+pub use field_ref::{Field, Many, One, Relation};
+pub use field_type::{FieldType, NotNullFieldType};
+pub use json::Json;
+pub use permit::{Action, Operation, Permit};
+pub use query::Filter;
+pub use session::Session;
+pub use sql::Sql;
+pub use value::Value;
+
+/// What generated code needs; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::permit::{Action, Operation, Permit};
+    pub use crate::schema::{Casing, EntityMeta, FieldMeta, Managed, RelationKind, RelationMeta};
+    pub use crate::{DbId, Field, FieldType, Many, One, Relation, Result, Session, Sql, Value};
+    pub use chrono::{DateTime, Utc};
+    pub use futures_util::future::BoxFuture;
+    pub use tokio_postgres::Row;
+
+    use crate::{Error, ValidationError};
+
+    /// A JSON object keyed by logical names.
+    pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+    /// The managed timestamp type.
+    pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+    /// The parts of an entity's metadata that depend on no other entity.
+    pub trait EntityParts {
+        /// The logical table name.
+        const NAME: &'static str;
+        /// The fields.
+        const FIELDS: &'static [FieldMeta];
+    }
+
+    /// The logical name of a field, in const context.
+    pub const fn field_name<E: EntityParts, T>(field: Field<E, T>) -> &'static str {
+        E::FIELDS[field.index()].name
+    }
+
+    /// Compiles only when a relation's two columns hold the same kind of
+    /// value (a nullable foreign key may reference a non-null key).
+    pub fn relation_key<A, B, K, R>(_foreign_key: Field<A, K>, _key: Field<B, R>)
+    where
+        K: FieldType,
+        R: FieldType<Inner = K::Inner>,
+    {
+    }
+
+    /// Reads field `name` of a JSON row as `T`.
+    pub fn get_json<T: FieldType>(object: &JsonMap, name: &str) -> Result<T> {
+        let json = object.get(name).unwrap_or(&serde_json::Value::Null);
+        let value = crate::Value::from_json(T::KIND, json)
+            .map_err(|message| ValidationError::new(name, message))?;
+        T::from_value(value).ok_or_else(|| Error::validation(name, "must not be null"))
+    }
+
+    /// Reads field `index` of a row as `T`.
+    pub fn get<T: FieldType>(row: &Row, index: usize, entity: &str, field: &str) -> Result<T> {
+        row.try_get::<_, T>(index).map_err(|e| {
+            Error::Database(crate::DatabaseError::new(
+                "decoding a row",
+                format!("{entity}.{field}: {e}"),
+            ))
+        })
+    }
+}

@@ -1,0 +1,115 @@
+//! [`Operation`]: what a permitter is asked about.
+
+use crate::schema::{EntityMeta, FieldMeta};
+use crate::{DbId, Value};
+
+/// The four kinds of access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Reading rows.
+    Read,
+    /// Inserting a row.
+    Create,
+    /// Changing fields of a row.
+    Update,
+    /// Deleting rows.
+    Delete,
+}
+
+impl Action {
+    /// `read`, `create`, `update` or `delete`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// What a permitter is asked to allow.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Operation<'a, E> {
+    /// A read of the entity (as the root of a select or an embedded relation).
+    Read(ReadOp<'a>),
+    /// An insert.
+    Create(CreateOp<'a, E>),
+    /// An update of one row.
+    Update(UpdateOp<'a, E>),
+    /// A delete of one or more rows.
+    Delete(DeleteOp<'a, E>),
+}
+
+impl<E> Operation<'_, E> {
+    /// Which action this is.
+    pub fn action(&self) -> Action {
+        match self {
+            Operation::Read(_) => Action::Read,
+            Operation::Create(_) => Action::Create,
+            Operation::Update(_) => Action::Update,
+            Operation::Delete(_) => Action::Delete,
+        }
+    }
+
+    /// The entity being accessed.
+    pub fn entity(&self) -> &'static EntityMeta {
+        match self {
+            Operation::Read(op) => op.entity,
+            Operation::Create(op) => op.entity,
+            Operation::Update(op) => op.entity,
+            Operation::Delete(op) => op.entity,
+        }
+    }
+}
+
+/// A read: which columns are asked for.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ReadOp<'a> {
+    /// The entity read.
+    pub entity: &'static EntityMeta,
+    /// The columns requested.
+    pub columns: &'a [&'static FieldMeta],
+}
+
+/// An insert: the new row as it will be written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CreateOp<'a, E> {
+    /// The entity inserted into.
+    pub entity: &'static EntityMeta,
+    /// The new row's id.
+    pub id: DbId,
+    /// The new row, managed timestamps included.
+    pub row: &'a E,
+    /// The payload as logical-name JSON.
+    pub json: &'a serde_json::Value,
+}
+
+/// An update: the stored row (locked) and the changes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UpdateOp<'a, E> {
+    /// The entity updated.
+    pub entity: &'static EntityMeta,
+    /// The row's id.
+    pub id: DbId,
+    /// The fields to change and their new values.
+    pub changes: &'a [(&'static FieldMeta, Value)],
+    /// The row as it is stored now, locked `FOR UPDATE` until the batch ends.
+    pub current: &'a E,
+}
+
+/// A delete: the stored rows (locked).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DeleteOp<'a, E> {
+    /// The entity deleted from.
+    pub entity: &'static EntityMeta,
+    /// The ids to delete.
+    pub ids: &'a [DbId],
+    /// The rows as they are stored now, locked `FOR UPDATE` until the batch ends.
+    pub rows: &'a [E],
+}

@@ -1,0 +1,5 @@
+//! SQL rendering: query IR in, SQL text plus bind parameters out.
+
+mod ident;
+
+pub use ident::{quote_ident, quote_literal};

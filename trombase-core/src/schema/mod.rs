@@ -1,0 +1,57 @@
+//! The schema: the set of entities an application registers, checked across
+//! entities, and able to emit bootstrap DDL.
+
+mod ddl;
+mod meta;
+mod validate;
+
+pub use meta::{Casing, EntityMeta, FieldKind, FieldMeta, Managed, RelationKind, RelationMeta};
+
+use std::collections::HashMap;
+
+use crate::error::SchemaError;
+
+/// A checked set of entities.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    entities: Vec<&'static EntityMeta>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl Schema {
+    /// Checks the entities against each other (names unique, relations
+    /// pointing at registered entities and existing columns of matching kinds)
+    /// and builds the schema. Errors name the entity, relation and column.
+    pub fn new(entities: Vec<&'static EntityMeta>) -> Result<Schema, SchemaError> {
+        let mut by_name = HashMap::with_capacity(entities.len());
+        for (index, entity) in entities.iter().enumerate() {
+            validate::entity(entity)?;
+            if by_name.insert(entity.name, index).is_some() {
+                return Err(SchemaError::new(format!(
+                    "entity `{}` is registered twice",
+                    entity.name
+                )));
+            }
+        }
+        let schema = Schema { entities, by_name };
+        validate::relations(&schema)?;
+        Ok(schema)
+    }
+
+    /// The entity with this logical table name.
+    pub fn entity(&self, name: &str) -> Option<&'static EntityMeta> {
+        self.by_name.get(name).map(|&i| self.entities[i])
+    }
+
+    /// All entities, in registration order.
+    pub fn entities(&self) -> &[&'static EntityMeta] {
+        &self.entities
+    }
+
+    /// The statements that create every table of the schema if missing, with
+    /// primary keys, `NOT NULL` per nullability, unique constraints, foreign
+    /// keys and the indexes relations need. Bootstrap, not migration.
+    pub fn ddl(&self) -> Vec<String> {
+        ddl::render(self)
+    }
+}

@@ -1,0 +1,113 @@
+//! Cross-checks of entity metadata, done once when a [`Schema`] is built.
+
+use super::{EntityMeta, FieldMeta, Managed, RelationKind, Schema};
+use crate::error::SchemaError;
+use crate::schema::FieldKind;
+
+/// Checks one entity on its own.
+pub(super) fn entity(entity: &EntityMeta) -> Result<(), SchemaError> {
+    check_name(entity.name, || format!("entity `{}`", entity.rust_name))?;
+    check_name(entity.table, || format!("entity `{}` table", entity.name))?;
+    for (i, field) in entity.fields.iter().enumerate() {
+        check_name(field.name, || format!("entity `{}` field", entity.name))?;
+        check_name(field.column, || format!("entity `{}` column", entity.name))?;
+        let clash = entity.fields[..i]
+            .iter()
+            .find(|f| f.name == field.name || f.column == field.column);
+        if let Some(other) = clash {
+            return Err(SchemaError::new(format!(
+                "entity `{}`: fields `{}` and `{}` share a name or column",
+                entity.name, other.rust_name, field.rust_name
+            )));
+        }
+    }
+    for (which, kind) in [
+        (Managed::Id, FieldKind::DbId),
+        (Managed::CreatedAt, FieldKind::Timestamp),
+        (Managed::UpdatedAt, FieldKind::Timestamp),
+    ] {
+        match entity.managed(which) {
+            Some(f) if f.kind == kind && !f.nullable => {}
+            _ => {
+                return Err(SchemaError::new(format!(
+                    "entity `{}` lacks the managed {which:?} field of kind {}",
+                    entity.name,
+                    kind.describe()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks every relation of every entity against the registered entities.
+pub(super) fn relations(schema: &Schema) -> Result<(), SchemaError> {
+    for entity in schema.entities() {
+        for relation in entity.relations {
+            let fail = |what: String| {
+                SchemaError::new(format!(
+                    "entity `{}` relation `{}`: {what}",
+                    entity.name, relation.name
+                ))
+            };
+            let target = schema.entity(relation.target).ok_or_else(|| {
+                fail(format!(
+                    "target entity `{}` is not registered",
+                    relation.target
+                ))
+            })?;
+            let (fk_owner, key_owner) = match relation.kind {
+                RelationKind::PointsTo => (*entity, target),
+                RelationKind::ResolvesToMany => (target, *entity),
+            };
+            let find = |owner: &EntityMeta, name: &str| {
+                owner
+                    .field(name)
+                    .ok_or_else(|| fail(format!("entity `{}` has no column `{name}`", owner.name)))
+            };
+            let foreign_key = find(fk_owner, relation.foreign_key)?;
+            let key = find(key_owner, relation.key)?;
+            if !is_unique(key) {
+                return Err(fail(format!(
+                    "referenced column `{}.{}` must be `id` or a unique field",
+                    key_owner.name, key.name
+                )));
+            }
+            if foreign_key.kind != key.kind {
+                return Err(fail(format!(
+                    "column `{}.{}` ({}) cannot reference `{}.{}` ({})",
+                    fk_owner.name,
+                    foreign_key.name,
+                    foreign_key.kind.describe(),
+                    key_owner.name,
+                    key.name,
+                    key.kind.describe()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_unique(field: &FieldMeta) -> bool {
+    field.unique || field.managed == Some(Managed::Id)
+}
+
+/// Names are plain identifiers, so DDL and queries never need more than
+/// quoting.
+fn check_name(name: &str, what: impl Fn() -> String) -> Result<(), SchemaError> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 63;
+    if valid {
+        Ok(())
+    } else {
+        Err(SchemaError::new(format!(
+            "{} name `{name}` must be an ASCII identifier of at most 63 characters",
+            what()
+        )))
+    }
+}

@@ -1,0 +1,193 @@
+//! [`Value`]: one column value of any supported kind, as it travels from
+//! either front end (typed Rust or JSON) to a bind parameter.
+
+use std::error::Error as StdError;
+
+use bytes::BytesMut;
+use chrono::{DateTime, Utc};
+use postgres_types::{to_sql_checked, IsNull, ToSql, Type};
+
+use crate::schema::FieldKind;
+use crate::DbId;
+
+/// A column value. Values only ever reach SQL as bind parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL `NULL`.
+    Null,
+    /// `text`.
+    Text(String),
+    /// `smallint`.
+    I16(i16),
+    /// `integer`.
+    I32(i32),
+    /// `bigint`.
+    I64(i64),
+    /// `double precision`.
+    F64(f64),
+    /// `boolean`.
+    Bool(bool),
+    /// `timestamptz`.
+    Timestamp(DateTime<Utc>),
+    /// `jsonb`.
+    Json(serde_json::Value),
+    /// A [`DbId`], stored as text.
+    DbId(DbId),
+}
+
+impl Value {
+    /// The kind of a non-null value; `None` for [`Value::Null`].
+    pub fn kind(&self) -> Option<FieldKind> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Text(_) => FieldKind::Text,
+            Value::I16(_) => FieldKind::I16,
+            Value::I32(_) => FieldKind::I32,
+            Value::I64(_) => FieldKind::I64,
+            Value::F64(_) => FieldKind::F64,
+            Value::Bool(_) => FieldKind::Bool,
+            Value::Timestamp(_) => FieldKind::Timestamp,
+            Value::Json(_) => FieldKind::Json,
+            Value::DbId(_) => FieldKind::DbId,
+        })
+    }
+
+    /// The JSON form of this value, as the JSON API shows it (DbIds as
+    /// base62 strings, timestamps as RFC 3339).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Text(s) => J::String(s.clone()),
+            Value::I16(n) => J::from(*n),
+            Value::I32(n) => J::from(*n),
+            Value::I64(n) => J::from(*n),
+            Value::F64(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
+            Value::Bool(b) => J::Bool(*b),
+            Value::Timestamp(t) => J::String(t.to_rfc3339()),
+            Value::Json(v) => v.clone(),
+            Value::DbId(id) => J::String(id.to_string()),
+        }
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::I16(n) => n.to_sql(ty, out),
+            Value::I32(n) => n.to_sql(ty, out),
+            Value::I64(n) => n.to_sql(ty, out),
+            Value::F64(n) => n.to_sql(ty, out),
+            Value::Bool(b) => b.to_sql(ty, out),
+            Value::Timestamp(t) => t.to_sql(ty, out),
+            Value::Json(v) => v.to_sql(ty, out),
+            Value::DbId(id) => id.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        // The statement's parameter types come from the schema, so the
+        // per-variant impls above check the concrete pairing.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+impl Value {
+    /// Reads a JSON value as a value of `kind`, strictly: integers must be
+    /// integral and in range, timestamps RFC 3339 strings, DbIds valid
+    /// base62. JSON `null` gives [`Value::Null`]; whether that is allowed is
+    /// the caller's check. The error says what was expected.
+    pub fn from_json(kind: FieldKind, json: &serde_json::Value) -> Result<Value, String> {
+        use serde_json::Value as J;
+        let expected = || format!("expected {}, got {}", kind.describe(), json_type_name(json));
+        Ok(match (kind, json) {
+            (_, J::Null) => Value::Null,
+            (FieldKind::Text, J::String(s)) => Value::Text(s.clone()),
+            (FieldKind::I16, J::Number(n)) => Value::I16(
+                n.as_i64()
+                    .and_then(|n| i16::try_from(n).ok())
+                    .ok_or_else(expected)?,
+            ),
+            (FieldKind::I32, J::Number(n)) => Value::I32(
+                n.as_i64()
+                    .and_then(|n| i32::try_from(n).ok())
+                    .ok_or_else(expected)?,
+            ),
+            (FieldKind::I64, J::Number(n)) => Value::I64(n.as_i64().ok_or_else(expected)?),
+            (FieldKind::F64, J::Number(n)) => Value::F64(n.as_f64().ok_or_else(expected)?),
+            (FieldKind::Bool, J::Bool(b)) => Value::Bool(*b),
+            (FieldKind::Timestamp, J::String(s)) => Value::Timestamp(
+                DateTime::parse_from_rfc3339(s)
+                    .map_err(|_| "expected an RFC 3339 timestamp".to_owned())?
+                    .with_timezone(&Utc),
+            ),
+            (FieldKind::Json, other) => Value::Json(other.clone()),
+            (FieldKind::DbId, J::String(s)) => Value::DbId(s.parse().map_err(|e| format!("{e}"))?),
+            _ => return Err(expected()),
+        })
+    }
+}
+
+/// The JSON type of a value, for error messages.
+pub(crate) fn json_type_name(json: &serde_json::Value) -> &'static str {
+    match json {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integers_are_strict() {
+        assert_eq!(
+            Value::from_json(FieldKind::I16, &json!(7)),
+            Ok(Value::I16(7))
+        );
+        assert!(Value::from_json(FieldKind::I16, &json!(70000)).is_err());
+        assert!(Value::from_json(FieldKind::I32, &json!(1.5)).is_err());
+        assert!(Value::from_json(FieldKind::I64, &json!("1")).is_err());
+    }
+
+    #[test]
+    fn kinds_reject_other_json_types() {
+        let err = Value::from_json(FieldKind::Text, &json!(5)).unwrap_err();
+        assert_eq!(err, "expected text, got a number");
+        assert!(Value::from_json(FieldKind::Bool, &json!("true")).is_err());
+        assert!(Value::from_json(FieldKind::Timestamp, &json!("yesterday")).is_err());
+        assert!(Value::from_json(FieldKind::DbId, &json!("abc")).is_err());
+    }
+
+    #[test]
+    fn json_round_trips_through_value() {
+        let t = json!("2024-05-06T07:08:09.123456+00:00");
+        let v = Value::from_json(FieldKind::Timestamp, &t).unwrap();
+        assert_eq!(v.to_json(), json!("2024-05-06T07:08:09.123456+00:00"));
+        let id = DbId::new();
+        let v = Value::from_json(FieldKind::DbId, &json!(id.to_string())).unwrap();
+        assert_eq!(v, Value::DbId(id));
+        assert_eq!(
+            Value::from_json(FieldKind::Json, &json!({"a": [1]})),
+            Ok(Value::Json(json!({"a": [1]})))
+        );
+        assert_eq!(
+            Value::from_json(FieldKind::Text, &json!(null)),
+            Ok(Value::Null)
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! Stage 3: code generation from the checked IR.
+//!
+//! Generated code names the facade crate by absolute path and reaches
+//! internals only through its `__private` module.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::attr::{Casing, RelationKind, ACTIONS};
+use super::ir::{Entity, Field, Managed, Relation};
+
+/// Everything `#[derive(Entity)]` emits for one struct.
+pub fn entity(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let krate = &entity.krate;
+    let parts = parts_impl(entity);
+    let meta = meta_const(entity);
+    let decode = decoders(entity);
+    let permit = permit_fn(entity);
+    let consts = reference_consts(entity);
+    let checks = type_checks(entity);
+    quote! {
+        #[allow(non_upper_case_globals, clippy::all)]
+        const _: () = {
+            use #krate::__private as __tb;
+
+            #parts
+
+            impl #krate::Entity for #ident {
+                #meta
+                #decode
+                #permit
+            }
+
+            #consts
+
+            #checks
+        };
+    }
+}
+
+/// The entity's own name and fields, in a const that depends on no other
+/// entity (so relations between two entities never form a const cycle).
+fn parts_impl(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let name = &entity.name;
+    let fields = entity.fields.iter().map(field_meta);
+    quote! {
+        impl __tb::EntityParts for #ident {
+            const NAME: &'static str = #name;
+            const FIELDS: &'static [__tb::FieldMeta] = &[#(#fields),*];
+        }
+    }
+}
+
+fn field_meta(field: &Field) -> TokenStream {
+    let ty = field.ty;
+    let rust_name = field.ident.to_string();
+    let (name, column, immutable, unique) =
+        (&field.name, &field.column, field.immutable, field.unique);
+    let managed = match field.managed {
+        None => quote!(::core::option::Option::None),
+        Some(Managed::Id) => quote!(::core::option::Option::Some(__tb::Managed::Id)),
+        Some(Managed::CreatedAt) => quote!(::core::option::Option::Some(__tb::Managed::CreatedAt)),
+        Some(Managed::UpdatedAt) => quote!(::core::option::Option::Some(__tb::Managed::UpdatedAt)),
+    };
+    let kind = quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::KIND);
+    let nullable = quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::NULLABLE);
+    quote! {
+        __tb::FieldMeta {
+            rust_name: #rust_name,
+            name: #name,
+            column: #column,
+            kind: #kind,
+            nullable: #nullable,
+            immutable: #immutable,
+            unique: #unique,
+            managed: #managed,
+        }
+    }
+}
+
+fn meta_const(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let rust_name = ident.to_string();
+    let table = &entity.table;
+    let casing = match entity.casing {
+        Casing::Snake => quote!(__tb::Casing::Snake),
+        Casing::Camel => quote!(__tb::Casing::Camel),
+    };
+    let relations = entity.relations.iter().map(|r| relation_meta(ident, r));
+    quote! {
+        const META: &'static __tb::EntityMeta = &__tb::EntityMeta {
+            rust_name: #rust_name,
+            name: <#ident as __tb::EntityParts>::NAME,
+            table: #table,
+            casing: #casing,
+            fields: <#ident as __tb::EntityParts>::FIELDS,
+            relations: &[#(#relations),*],
+        };
+    }
+}
+
+/// The field references on each side of a relation: (foreign key, key).
+fn relation_sides(owner: &syn::Ident, relation: &Relation) -> (TokenStream, TokenStream) {
+    let target = &relation.target;
+    let fk = const_for(&relation.foreign_key);
+    let key = const_for(&relation.key);
+    match relation.kind {
+        RelationKind::PointsTo => (quote!(#owner::#fk), quote!(#target::#key)),
+        RelationKind::ResolvesToMany => (quote!(#target::#fk), quote!(#owner::#key)),
+    }
+}
+
+fn relation_meta(owner: &syn::Ident, relation: &Relation) -> TokenStream {
+    let name = relation.name.to_string();
+    let target = &relation.target;
+    let (fk, key) = relation_sides(owner, relation);
+    let kind = match relation.kind {
+        RelationKind::PointsTo => quote!(__tb::RelationKind::PointsTo),
+        RelationKind::ResolvesToMany => quote!(__tb::RelationKind::ResolvesToMany),
+    };
+    quote! {
+        __tb::RelationMeta {
+            name: #name,
+            kind: #kind,
+            target: <#target as __tb::EntityParts>::NAME,
+            foreign_key: __tb::field_name(#fk),
+            key: __tb::field_name(#key),
+        }
+    }
+}
+
+fn decoders(entity: &Entity) -> TokenStream {
+    let name = &entity.name;
+    let from_row = entity.fields.iter().enumerate().map(|(i, f)| {
+        let (ident, ty, logical) = (f.ident, f.ty, &f.name);
+        quote_spanned!(ty.span()=> #ident: __tb::get::<#ty>(row, #i, #name, #logical)?)
+    });
+    let from_json = entity.fields.iter().map(|f| {
+        let (ident, ty, logical) = (f.ident, f.ty, &f.name);
+        quote_spanned!(ty.span()=> #ident: __tb::get_json::<#ty>(object, #logical)?)
+    });
+    let values = entity.fields.iter().map(|f| {
+        let (ident, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::to_value(&self.#ident))
+    });
+    quote! {
+        fn from_row(row: &__tb::Row) -> __tb::Result<Self> {
+            ::core::result::Result::Ok(Self { #(#from_row),* })
+        }
+
+        fn from_json(object: &__tb::JsonMap) -> __tb::Result<Self> {
+            ::core::result::Result::Ok(Self { #(#from_json),* })
+        }
+
+        fn values(&self) -> ::std::vec::Vec<__tb::Value> {
+            ::std::vec![#(#values),*]
+        }
+    }
+}
+
+fn permit_fn(entity: &Entity) -> TokenStream {
+    let arms = entity
+        .permits
+        .iter()
+        .zip(ACTIONS)
+        .filter_map(|(path, action)| {
+            let path = path.as_ref()?;
+            let variant = format_ident!("{}", capitalize(action));
+            Some(quote_spanned! {path.span()=>
+                __tb::Action::#variant => ::std::boxed::Box::pin(#path(session, sql, op)),
+            })
+        });
+    let fallback = entity
+        .permits
+        .iter()
+        .any(Option::is_none)
+        .then(|| quote!(_ => ::std::boxed::Box::pin(async { __tb::Permit::undeclared() }),));
+    quote! {
+        fn permit<'a>(
+            session: &'a __tb::Session,
+            sql: &'a __tb::Sql<'a>,
+            op: &'a __tb::Operation<'a, Self>,
+        ) -> __tb::BoxFuture<'a, __tb::Permit<Self>> {
+            match op.action() {
+                #(#arms)*
+                #fallback
+            }
+        }
+    }
+}
+
+fn reference_consts(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let fields = entity.fields.iter().enumerate().map(|(i, f)| {
+        let (konst, ty) = (&f.const_ident, f.ty);
+        let doc = format!(
+            "The field `{}` (`{}`), for typed queries and mutations.",
+            f.ident, f.name
+        );
+        quote_spanned! {ty.span()=>
+            #[doc = #doc]
+            pub const #konst: __tb::Field<#ident, #ty> = __tb::Field::__new(#i);
+        }
+    });
+    let relations = entity.relations.iter().enumerate().map(|(i, r)| {
+        let (konst, target) = (&r.const_ident, &r.target);
+        let (card, what) = match r.kind {
+            RelationKind::PointsTo => (quote!(__tb::One), "points-to"),
+            RelationKind::ResolvesToMany => (quote!(__tb::Many), "resolves-to-many"),
+        };
+        let doc = format!("The {what} relation `{}`, for embedding in reads.", r.name);
+        quote_spanned! {target.span()=>
+            #[doc = #doc]
+            pub const #konst: __tb::Relation<#ident, #target, #card> = __tb::Relation::__new(#i);
+        }
+    });
+    quote! {
+        impl #ident {
+            #(#fields)*
+            #(#relations)*
+        }
+    }
+}
+
+/// Checks the compiler does for us: managed fields have their types, and
+/// the two sides of each relation hold the same kind of value.
+fn type_checks(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let managed = entity.fields.iter().filter_map(|f| {
+        let (field, ty) = (f.ident, f.ty);
+        let expected = match f.managed? {
+            Managed::Id => quote!(__tb::DbId),
+            Managed::CreatedAt | Managed::UpdatedAt => quote!(__tb::Timestamp),
+        };
+        Some(quote_spanned!(ty.span()=> let _: fn(&#ident) -> &#expected = |e: &#ident| &e.#field;))
+    });
+    let relations = entity.relations.iter().map(|r| {
+        let (fk, key) = relation_sides(ident, r);
+        quote_spanned!(r.name.span()=> __tb::relation_key(#fk, #key);)
+    });
+    quote! {
+        const _: fn() = || {
+            #(#managed)*
+            #(#relations)*
+        };
+    }
+}
+
+fn const_for(field: &syn::Ident) -> syn::Ident {
+    let name = field.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name);
+    syn::Ident::new(
+        &heck::ToShoutySnakeCase::to_shouty_snake_case(name),
+        field.span(),
+    )
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_ascii_uppercase().to_string() + chars.as_str()
+    })
+}
