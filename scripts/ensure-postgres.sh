@@ -68,6 +68,28 @@ _tb_can_be_root() {
   _tb_is_root || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }
 }
 
+# _tb_detached LOGFILE CMD... — run a command that may leave a daemon behind
+# (pg_ctl start, pg_ctlcluster start, apt-get postinst scripts) with stdin
+# from /dev/null, stdout+stderr to LOGFILE and every other inherited file
+# descriptor closed. Otherwise the daemon would keep our callers' pipes open
+# (the $(...) capturing this script's result, or CI's log pipe) and whoever
+# reads them would wait for ever.
+_tb_detached() {
+  local log="$1"
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      case "$fd" in 0 | 1 | 2 | *[!0-9]*) continue ;; esac
+      { eval "exec $fd>&-"; } 2>/dev/null
+    done
+    "$@"
+  ) </dev/null >"$log" 2>&1 3>&-
+}
+
+# Print the last N lines of a log file to stderr, indented.
+_tb_tail() { tail -n "$1" "$2" 2>/dev/null | sed 's/^/    | /' >&2; }
+
 _TB_APT_UPDATED=""
 # _tb_apt_install PKG... — install Debian packages non-interactively.
 _tb_apt_install() {
@@ -80,20 +102,30 @@ _tb_apt_install() {
     _tb_log "please run:  sudo apt-get install -y $*   (or set DATABASE_URL to a server you have)"
     return 1
   fi
+  local log rc=0
+  log="$(mktemp "${TMPDIR:-/tmp}/trombase-apt.XXXXXX")" || return 1
   if [ -z "$_TB_APT_UPDATED" ]; then
     _tb_log "apt-get update"
-    _tb_as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2 || {
-      _tb_log "apt-get update failed"
+    _tb_detached "$log" _tb_as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      _tb_log "apt-get update failed:"
+      _tb_tail 30 "$log"
+      rm -f "$log"
       return 1
-    }
+    fi
     _TB_APT_UPDATED=1
   fi
-  _tb_log "apt-get install -y $*"
-  _tb_as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y \
-    -o DPkg::Lock::Timeout=300 install "$@" </dev/null >&2 || {
-    _tb_log "apt-get install $* failed"
+  _tb_log "apt-get install -y --no-install-recommends $* (this takes a minute)"
+  _tb_detached "$log" _tb_as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y \
+    -o DPkg::Lock::Timeout=300 install --no-install-recommends "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    _tb_log "apt-get install $* failed:"
+    _tb_tail 30 "$log"
+    rm -f "$log"
     return 1
-  }
+  fi
+  _tb_tail 3 "$log"
+  rm -f "$log"
 }
 
 # Highest-versioned directory holding PostgreSQL server binaries, or nothing.
@@ -213,13 +245,19 @@ _tb_try_debian_clusters() {
       online*) ;;
       *)
         _tb_log "starting Debian cluster $ver/$name (port $port)"
+        local startlog
+        startlog="$(mktemp "${TMPDIR:-/tmp}/trombase-pgstart.XXXXXX")"
         if { _tb_can_be_root &&
-               _tb_as_root pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >&2 </dev/null; } ||
+               _tb_detached "$startlog" _tb_as_root pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start; } ||
            { ! _tb_can_be_root &&
-               pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >&2 </dev/null; }; then
+               _tb_detached "$startlog" pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start; }; then
+          _tb_tail 5 "$startlog"
+          rm -f "$startlog"
           started=1
         else
-          _tb_log "  could not start cluster $ver/$name (ignored)"
+          _tb_log "  could not start cluster $ver/$name (ignored):"
+          _tb_tail 5 "$startlog"
+          rm -f "$startlog"
         fi
         ;;
     esac
@@ -354,8 +392,8 @@ EOF
       continue
     fi
     _tb_log "starting throwaway cluster on 127.0.0.1:$port (log: $logfile)"
-    if _tb_as_pguser "$bindir/pg_ctl" -D "$pgdata" -l "$logfile" -w -t 120 \
-        -o "-p $port" start </dev/null >/dev/null 2>&1; then
+    if _tb_detached /dev/null _tb_as_pguser "$bindir/pg_ctl" -D "$pgdata" -l "$logfile" -w -t 120 \
+        -o "-p $port" start; then
       started=1
       break
     fi
@@ -379,6 +417,8 @@ EOF
 # moved to stderr and the final URL is written to fd 3.
 _tb_ensure_postgres_main() {
   exec 3>&1 1>&2
+  # Own options, whatever the caller uses (we are in a subshell).
+  set +e +u +o pipefail
   local probe bindir url
 
   _tb_ensure_psql || return 1

@@ -20,6 +20,9 @@
 # Environment: TB_CHROOT (default /tmp/trombase-chroot), TB_MIRROR (default:
 # first http(s) Debian mirror from /etc/apt/sources.list*, else
 # http://deb.debian.org/debian).
+
+# ok/bad always succeed, so `test && ok || bad` is fine here.
+# shellcheck disable=SC2015,SC2016,SC2001
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -83,12 +86,13 @@ mkdir -p "$ROOT/opt/trombase/scripts"
 cp "$scripts/ensure-postgres.sh" "$ROOT/opt/trombase/scripts/"
 
 # in_chroot CMD... — run a command in the chroot with a clean environment.
+# (timeout: a daemon holding our pipe open would otherwise hang the test)
 in_chroot() {
-  chroot "$ROOT" /usr/bin/env -i PATH="$PATH_IN" HOME=/root LANG=C.UTF-8 CI=true "$@"
+  timeout 900 chroot "$ROOT" /usr/bin/env -i PATH="$PATH_IN" HOME=/root LANG=C.UTF-8 CI=true "$@"
 }
 # in_netns CMD... — same, in a fresh private network namespace with lo up.
 in_netns() {
-  unshare -n sh -c 'ip link set lo up && exec "$@"' _ \
+  timeout 900 unshare -n sh -c 'ip link set lo up && exec "$@"' _ \
     chroot "$ROOT" /usr/bin/env -i PATH="$PATH_IN" HOME=/root LANG=C.UTF-8 CI=true "$@"
 }
 
@@ -155,7 +159,7 @@ run_ensure /tmp/tb-s1.log TROMBASE_PROBE_URL="$DEAD_URL"
 s1_url="$url"
 [ "$rc" = 0 ] && ok "scenario 1 exit 0" || bad "scenario 1 exit $rc"
 grep -q 'installing postgresql-client' /tmp/tb-s1.log && ok "installed postgresql-client for psql" || bad "no client install seen"
-grep -q 'apt-get install -y postgresql$' /tmp/tb-s1.log && ok "installed postgresql" || bad "no server install seen"
+grep -q 'apt-get install -y --no-install-recommends postgresql (' /tmp/tb-s1.log && ok "installed postgresql" || bad "no server install seen"
 case "$url" in
   postgres://postgres@127.0.0.1:5432/*) bad "picked 5432 although the host has it" ;;
   postgres://postgres@127.0.0.1:*) ok "throwaway cluster on a free port: $url" ;;
@@ -191,13 +195,16 @@ run_ensure /tmp/tb-s4b.log DATABASE_URL="$DEAD_URL"
 [ "$rc" != 0 ] && [ -z "$url" ] && ok "bad DATABASE_URL fails (rc=$rc), not replaced" || bad "bad DATABASE_URL: rc=$rc url=$url"
 
 # --- 5. private netns: Debian cluster up but wants a password --------------
-say "5. private network namespace, default probe; stock Debian cluster (scram on TCP)"
+# pg_createcluster saw the host's 5432 in use and gave the chroot cluster 5433;
+# move it to 5432 like on a fresh machine.
+say "5. private network namespace, default probe; stock Debian cluster on 5432 (scram on TCP)"
 stop_all
+in_chroot pg_conftool 15 main set port 5432 </dev/null
 out="$(in_netns bash -c '
   url=$(bash /opt/trombase/scripts/ensure-postgres.sh 2>/tmp/tb-s5.log) || { echo "rc=$?"; exit 0; }
   echo "url=$url"
   psql -X -v ON_ERROR_STOP=1 "$url" -c "create database tb_selftest_x" -c "drop database tb_selftest_x" >/dev/null && echo createdrop=ok
-  /usr/lib/postgresql/*/bin/pg_isready -h 127.0.0.1 -p 5432 >/dev/null && echo debian-5432=up
+  pg_lsclusters -h | grep -q "^15 *main *5432 *online" && echo debian-5432=up
 ' </dev/null)"
 sed 's/^/    | /' "$ROOT/tmp/tb-s5.log"
 echo "$out" | sed 's/^/    => /'
@@ -209,28 +216,32 @@ stop_all
 check_host
 
 # --- 6. private netns: Debian cluster that trusts 127.0.0.1 (like a dev box)
-say "6. private network namespace, default probe; Debian cluster with trust auth, stopped"
 hba="$(ls "$ROOT"/etc/postgresql/*/main/pg_hba.conf)"
 cp "$hba" "$hba.tb-orig"
 sed -i -E 's/^(host +all +all +127\.0\.0\.1\/32 +)scram-sha-256/\1trust/' "$hba"
-out="$(in_netns bash -c '
-  url=$(bash /opt/trombase/scripts/ensure-postgres.sh 2>/tmp/tb-s6.log) || { echo "rc=$?"; exit 0; }
-  echo "url=$url"
-  psql -X -v ON_ERROR_STOP=1 "$url" -c "create database tb_selftest_x" -c "drop database tb_selftest_x" >/dev/null && echo createdrop=ok
-' </dev/null)"
-sed 's/^/    | /' "$ROOT/tmp/tb-s6.log"
-echo "$out" | sed 's/^/    => /'
-echo "$out" | grep -qx 'url=postgres://postgres@127.0.0.1:5432/postgres' && ok "started the stopped Debian cluster and used it" || bad "unexpected: $out"
-grep -q 'throwaway' "$ROOT/tmp/tb-s6.log" && bad "touched the throwaway cluster" || ok "no throwaway cluster needed"
-echo "$out" | grep -q 'createdrop=ok' && ok "create/drop database works (netns, Debian cluster)" || bad "create/drop failed"
-stop_all
+for port in 5432 5433; do
+  say "6. private network namespace, default probe; stopped Debian cluster with trust auth on $port"
+  in_chroot pg_conftool 15 main set port "$port" </dev/null
+  out="$(in_netns bash -c '
+    url=$(bash /opt/trombase/scripts/ensure-postgres.sh 2>/tmp/tb-s6.log) || { echo "rc=$?"; exit 0; }
+    echo "url=$url"
+    psql -X -v ON_ERROR_STOP=1 "$url" -c "create database tb_selftest_x" -c "drop database tb_selftest_x" >/dev/null && echo createdrop=ok
+  ' </dev/null)"
+  sed 's/^/    | /' "$ROOT/tmp/tb-s6.log"
+  echo "$out" | sed 's/^/    => /'
+  grep -q 'starting Debian cluster 15/main' "$ROOT/tmp/tb-s6.log" && ok "started the stopped Debian cluster" || bad "did not start it"
+  echo "$out" | grep -qx "url=postgres://postgres@127.0.0.1:$port/postgres" && ok "used the Debian cluster on $port" || bad "unexpected: $out"
+  grep -q 'throwaway' "$ROOT/tmp/tb-s6.log" && bad "touched the throwaway cluster" || ok "no throwaway cluster needed"
+  echo "$out" | grep -q 'createdrop=ok' && ok "create/drop database works (netns, Debian cluster)" || bad "create/drop failed"
+  stop_all
+  check_host
+done
 mv "$hba.tb-orig" "$hba"
-check_host
 
 # --- 7. non-root user, no sudo --------------------------------------------
 say "7. non-root user without sudo (probe=$DEAD_URL, host network namespace)"
 in_chroot useradd -m tbuser
-url="$(chroot "$ROOT" /usr/bin/env -i PATH="$PATH_IN" HOME=/home/tbuser LANG=C.UTF-8 \
+url="$(timeout 900 chroot "$ROOT" /usr/bin/env -i PATH="$PATH_IN" HOME=/home/tbuser LANG=C.UTF-8 \
   TROMBASE_PROBE_URL="$DEAD_URL" runuser -u tbuser -- bash -c 'cd && bash /opt/trombase/scripts/ensure-postgres.sh' \
   </dev/null 2>/tmp/tb-s7.log)" && rc=0 || rc=$?
 sed 's/^/    | /' /tmp/tb-s7.log

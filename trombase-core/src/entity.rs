@@ -9,6 +9,11 @@ use crate::{Result, Session, Sql, Value};
 
 /// A struct stored as one table, with typed field references and four
 /// permitters. Implement it with `#[derive(Entity)]`, never by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a TromBase entity",
+    label = "not an entity",
+    note = "add `#[derive(Entity)]` to `{Self}`"
+)]
 pub trait Entity: Sized + Send + Sync + 'static {
     /// The entity's schema metadata.
     const META: &'static EntityMeta;

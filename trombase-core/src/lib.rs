@@ -60,6 +60,11 @@ pub mod __private {
     pub type Timestamp = chrono::DateTime<chrono::Utc>;
 
     /// The parts of an entity's metadata that depend on no other entity.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a TromBase entity",
+        label = "not an entity",
+        note = "add `#[derive(Entity)]` to `{Self}`"
+    )]
     pub trait EntityParts {
         /// The logical table name.
         const NAME: &'static str;
@@ -74,12 +79,17 @@ pub mod __private {
 
     /// Compiles only when a relation's two columns hold the same kind of
     /// value (a nullable foreign key may reference a non-null key).
-    pub fn relation_key<A, B, K, R>(_foreign_key: Field<A, K>, _key: Field<B, R>)
-    where
-        K: FieldType,
-        R: FieldType<Inner = K::Inner>,
-    {
-    }
+    pub fn relation_key<A, B, K: RelationKey<R>, R>(_foreign_key: Field<A, K>, _key: Field<B, R>) {}
+
+    /// A foreign key of type `Self` can reference a key of type `R`.
+    #[diagnostic::on_unimplemented(
+        message = "a relation's columns must hold the same kind of value: `{Self}` cannot reference `{R}`",
+        label = "the foreign key and the key it references differ in type"
+    )]
+    pub trait RelationKey<R> {}
+
+    impl<T: crate::NotNullFieldType> RelationKey<T> for T {}
+    impl<T: crate::NotNullFieldType> RelationKey<T> for Option<T> {}
 
     /// Reads field `name` of a JSON row as `T`.
     pub fn get_json<T: FieldType>(object: &JsonMap, name: &str) -> Result<T> {

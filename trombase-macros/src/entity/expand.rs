@@ -218,6 +218,8 @@ fn reference_consts(entity: &Entity) -> TokenStream {
         }
     });
     quote! {
+        // Unused references are fine: they are there for the caller to pick from.
+        #[allow(dead_code)]
         impl #ident {
             #(#fields)*
             #(#relations)*

@@ -150,6 +150,7 @@ fn field<'a>(field: &'a syn::Field, casing: Casing, errors: &mut Errors) -> Fiel
     if let Some(name) = &attrs.name {
         check_identifier(&name.value(), name.span(), "field", errors);
     }
+    check_type(&field.ty, errors);
     let name = attrs
         .name
         .as_ref()
@@ -234,6 +235,71 @@ fn relations(attrs: Vec<RelationAttr>, fields: &[Field], errors: &mut Errors) ->
         });
     }
     relations
+}
+
+/// Types that are certainly not field types get one clear error here; any
+/// other type is checked by the compiler against `FieldType` (so aliases of
+/// supported types work).
+fn check_type(ty: &Type, errors: &mut Errors) {
+    const UNSUPPORTED: &[&str] = &[
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "usize",
+        "i8",
+        "i128",
+        "isize",
+        "f32",
+        "char",
+        "str",
+        "Vec",
+        "HashMap",
+        "BTreeMap",
+        "HashSet",
+        "Box",
+        "Rc",
+        "Arc",
+        "Cow",
+        "NaiveDateTime",
+    ];
+    let unsupported = match ty {
+        Type::Path(path) => match path.path.segments.last() {
+            Some(last) if last.ident == "Option" => match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => {
+                    if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                        if matches!(inner, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
+                        {
+                            errors.at(ty, "`Option<Option<T>>` is not a field type: a column is either nullable or not");
+                            return;
+                        }
+                        return check_type(inner, errors);
+                    }
+                    false
+                }
+                _ => false,
+            },
+            Some(last) => UNSUPPORTED.iter().any(|name| last.ident == name),
+            None => false,
+        },
+        Type::Reference(_) | Type::Array(_) | Type::Slice(_) | Type::Tuple(_) | Type::Ptr(_) => {
+            true
+        }
+        _ => false,
+    };
+    if unsupported {
+        errors.at(
+            ty,
+            format!(
+                "`{}` is not a supported field type; use String, i16, i32, i64, f64, bool, \
+                 DateTime<Utc>, serde_json::Value, Json<T>, DbId, or Option<T> of these",
+                quote::ToTokens::to_token_stream(ty)
+                    .to_string()
+                    .replace(' ', "")
+            ),
+        );
+    }
 }
 
 /// The physical form of a logical name.

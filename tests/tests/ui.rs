@@ -1,0 +1,12 @@
+//! Compile-time guarantees: each file under `ui/` is named after the rule it
+//! proves, and its `.stderr` is the error a user sees.
+
+#[test]
+fn derive_entity_accepts_every_attribute() {
+    trybuild::TestCases::new().pass("ui/pass/*.rs");
+}
+
+#[test]
+fn derive_entity_rejects_mistakes_with_spanned_errors() {
+    trybuild::TestCases::new().compile_fail("ui/entity/*.rs");
+}

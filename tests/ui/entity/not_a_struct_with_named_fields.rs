@@ -1,0 +1,6 @@
+use trombase::prelude::*;
+
+#[derive(Entity)]
+pub struct Note(DbId, String);
+
+fn main() {}
