@@ -22,11 +22,13 @@
 #      connection, create/reuse a throwaway trust-auth cluster in
 #      ${TROMBASE_PGDATA:-/tmp/trombase-pgdata} on 127.0.0.1, on port 5432 if
 #      free else 54329.. (or ${TROMBASE_PGPORT} if set), and use that.
-#   d. Not installed: apt-get install postgresql (as root, or via `sudo -n`),
-#      then (c).
+#   d. Not installed: apt-get install --no-install-recommends postgresql (as
+#      root, or via `sudo -n`; otherwise fail saying what to install), then (c).
 #   e. psql missing: apt-get install postgresql-client the same way.
 #
 # Progress goes to stderr; nothing prompts (psql -w, sudo -n, apt-get -y).
+# Servers are started detached from our stdout/stderr/other fds, so a caller
+# piping this script's output (CI logs, $(...)) never hangs on them.
 # All the work runs in a subshell, so sourcing this file does not change the
 # caller's shell options (set -e etc.); the only effects on the caller are the
 # exported DATABASE_URL and the functions defined below (prefixed _tb_ /

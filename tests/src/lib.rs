@@ -10,8 +10,7 @@ use tokio_postgres::NoTls;
 
 /// The server tests run against.
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A database that exists for the life of one test.
@@ -29,10 +28,7 @@ impl TestDb {
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        TestDb {
-            url: with_database(&server_url(), &name),
-            name,
-        }
+        TestDb { url: with_database(&server_url(), &name), name }
     }
 
     /// The URL of this database.
@@ -58,15 +54,11 @@ impl Drop for TestDb {
         // Drop may run inside a runtime (or while panicking), so do the async
         // work on a thread with a runtime of its own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async {
                 let (client, connection) = tokio_postgres::connect(&server_url(), NoTls).await?;
                 tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await
+                client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await
             })?;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
         })
@@ -78,9 +70,9 @@ impl Drop for TestDb {
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e} (is PostgreSQL running? see scripts/ensure-postgres.sh)"));
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap_or_else(|e| {
+        panic!("cannot connect to {url}: {e} (is PostgreSQL running? see scripts/ensure-postgres.sh)")
+    });
     tokio::spawn(connection);
     client
 }
@@ -92,9 +84,7 @@ fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..host_end]);
     if let Some(query) = query {
         out.push('?');
@@ -109,14 +99,22 @@ mod tests {
 
     #[test]
     fn replaces_the_database_name() {
-        assert_eq!(
-            with_database("postgres://u@h:1/postgres", "x"),
-            "postgres://u@h:1/x"
-        );
+        assert_eq!(with_database("postgres://u@h:1/postgres", "x"), "postgres://u@h:1/x");
         assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
         assert_eq!(
             with_database("postgres://u@h/db?sslmode=disable", "x"),
             "postgres://u@h/x?sslmode=disable"
         );
+    }
+}
+
+/// A live session of `user_id`, valid for an hour, as the auth system would
+/// hand one out.
+pub fn session_for(user_id: trombase::DbId) -> trombase::Session {
+    trombase::Session {
+        id: trombase::DbId::new(),
+        user_id,
+        expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
+        token: None,
     }
 }

@@ -93,9 +93,7 @@ three_entities!(camel, "camel", "teams", "teamMembers", "gadgets");
 
 /// PostgreSQL keeps microseconds.
 fn now() -> DateTime<Utc> {
-    Utc::now()
-        .duration_trunc(TimeDelta::microseconds(1))
-        .unwrap()
+    Utc::now().duration_trunc(TimeDelta::microseconds(1)).unwrap()
 }
 
 /// Inserts a row through plain SQL built from the entity's metadata.
@@ -108,17 +106,9 @@ async fn try_insert<E: Entity>(
     row: &E,
 ) -> Result<u64, tokio_postgres::Error> {
     let meta = E::META;
-    let columns: Vec<String> = meta
-        .fields
-        .iter()
-        .map(|f| trombase::render::quote_ident(f.column))
-        .collect();
-    let placeholders: Vec<String> = meta
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| format!("${}::{}", i + 1, f.kind.sql_type()))
-        .collect();
+    let columns: Vec<String> = meta.fields.iter().map(|f| trombase::render::quote_ident(f.column)).collect();
+    let placeholders: Vec<String> =
+        meta.fields.iter().enumerate().map(|(i, f)| format!("${}::{}", i + 1, f.kind.sql_type())).collect();
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({})",
         trombase::render::quote_ident(meta.table),
@@ -126,19 +116,14 @@ async fn try_insert<E: Entity>(
         placeholders.join(", ")
     );
     let values = row.values();
-    let params: Vec<&(dyn ToSql + Sync)> =
-        values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
     client.execute(&sql, &params).await
 }
 
 /// Reads a row back by id through plain SQL, decoding with the derive.
 async fn fetch<E: Entity>(client: &tokio_postgres::Client, id: DbId) -> E {
     let meta = E::META;
-    let columns: Vec<String> = meta
-        .fields
-        .iter()
-        .map(|f| trombase::render::quote_ident(f.column))
-        .collect();
+    let columns: Vec<String> = meta.fields.iter().map(|f| trombase::render::quote_ident(f.column)).collect();
     let sql = format!(
         "SELECT {} FROM {} WHERE {} = $1",
         columns.join(", "),
@@ -259,27 +244,16 @@ async fn ddl_follows_casing_nullability_and_relations() {
         .entity::<camel::Gadget>();
     // Two entities may not share a logical table name.
     let err = trom.connect().await.unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("entity `teams` is registered twice"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("entity `teams` is registered twice"), "{err}");
 
-    for (casing, members, gadgets, owner_column) in [
-        ("snake", "team_members", "gadgets", "owner_id"),
-        ("camel", "teamMembers", "gadgets", "ownerId"),
-    ] {
+    for (casing, members, gadgets, owner_column) in
+        [("snake", "team_members", "gadgets", "owner_id"), ("camel", "teamMembers", "gadgets", "ownerId")]
+    {
         let db = TestDb::new().await;
         let builder = TromBase::builder().database_url(db.url());
         let trom = match casing {
-            "snake" => builder
-                .entity::<snake::Team>()
-                .entity::<snake::Member>()
-                .entity::<snake::Gadget>(),
-            _ => builder
-                .entity::<camel::Team>()
-                .entity::<camel::Member>()
-                .entity::<camel::Gadget>(),
+            "snake" => builder.entity::<snake::Team>().entity::<snake::Member>().entity::<snake::Gadget>(),
+            _ => builder.entity::<camel::Team>().entity::<camel::Member>().entity::<camel::Gadget>(),
         }
         .connect()
         .await
@@ -318,11 +292,7 @@ async fn ddl_follows_casing_nullability_and_relations() {
             ]
         );
         let nullable: Vec<bool> = member_cols.iter().map(|c| c.2).collect();
-        assert_eq!(
-            nullable.iter().filter(|n| **n).count(),
-            10,
-            "one nullable column per Option field"
-        );
+        assert_eq!(nullable.iter().filter(|n| **n).count(), 10, "one nullable column per Option field");
 
         // Foreign keys: members -> teams, gadgets -> members (declared from both sides, created once).
         let fks: Vec<(String, String)> = client
@@ -335,11 +305,7 @@ async fn ddl_follows_casing_nullability_and_relations() {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        assert_eq!(
-            fks.len(),
-            4,
-            "two app foreign keys and two auth ones: {fks:?}"
-        );
+        assert_eq!(fks.len(), 4, "two app foreign keys and two auth ones: {fks:?}");
         // The relation columns are indexed.
         let indexed: i64 = client
             .query_one(
@@ -352,7 +318,10 @@ async fn ddl_follows_casing_nullability_and_relations() {
         assert_eq!(indexed, 1);
         // Unique fields are unique.
         let unique: i64 = client
-            .query_one("SELECT count(*) FROM pg_constraint WHERE contype = 'u' AND conrelid = 'teams'::regclass", &[])
+            .query_one(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'u' AND conrelid = 'teams'::regclass",
+                &[],
+            )
             .await
             .unwrap()
             .get(0);
@@ -363,40 +332,21 @@ async fn ddl_follows_casing_nullability_and_relations() {
 #[tokio::test]
 async fn auth_tables_have_the_documented_columns() {
     let db = TestDb::new().await;
-    let trom = TromBase::builder()
-        .database_url(db.url())
-        .connect()
-        .await
-        .unwrap();
+    let trom = TromBase::builder().database_url(db.url()).connect().await.unwrap();
     trom.create_tables().await.unwrap();
     let client = db.client().await;
-    let names =
-        |cols: Vec<(String, String, bool)>| cols.into_iter().map(|c| c.0).collect::<Vec<_>>();
+    let names = |cols: Vec<(String, String, bool)>| cols.into_iter().map(|c| c.0).collect::<Vec<_>>();
     assert_eq!(
         names(columns(&client, "trom_auth_users").await),
         ["id", "email", "password_hash", "created_at", "updated_at"]
     );
     assert_eq!(
         names(columns(&client, "trom_auth_sessions").await),
-        [
-            "id",
-            "user_id",
-            "token_hash",
-            "expires_at",
-            "created_at",
-            "invalidated_at"
-        ]
+        ["id", "user_id", "token_hash", "expires_at", "created_at", "invalidated_at"]
     );
     assert_eq!(
         names(columns(&client, "trom_auth_password_resets").await),
-        [
-            "id",
-            "user_id",
-            "token_hash",
-            "expires_at",
-            "created_at",
-            "used_at"
-        ]
+        ["id", "user_id", "token_hash", "expires_at", "created_at", "used_at"]
     );
 }
 
@@ -410,11 +360,7 @@ async fn connect_reports_an_unreachable_database() {
         .unwrap_err();
     assert!(matches!(err, trombase::Error::Database(_)), "{err:?}");
     assert_eq!(err.http_status(), 500);
-    let err = TromBase::builder()
-        .database_url("not a url")
-        .connect()
-        .await
-        .unwrap_err();
+    let err = TromBase::builder().database_url("not a url").connect().await.unwrap_err();
     assert!(matches!(err, trombase::Error::Database(_)), "{err:?}");
 }
 
@@ -473,43 +419,21 @@ fn notes_with(relation: RelationMeta) -> &'static EntityMeta {
 }
 
 fn points_to(target: &'static str, foreign_key: &'static str, key: &'static str) -> RelationMeta {
-    RelationMeta {
-        name: "author",
-        kind: RelationKind::PointsTo,
-        target,
-        foreign_key,
-        key,
-    }
+    RelationMeta { name: "author", kind: RelationKind::PointsTo, target, foreign_key, key }
 }
 
-fn resolves_to_many(
-    target: &'static str,
-    foreign_key: &'static str,
-    key: &'static str,
-) -> RelationMeta {
-    RelationMeta {
-        name: "siblings",
-        kind: RelationKind::ResolvesToMany,
-        target,
-        foreign_key,
-        key,
-    }
+fn resolves_to_many(target: &'static str, foreign_key: &'static str, key: &'static str) -> RelationMeta {
+    RelationMeta { name: "siblings", kind: RelationKind::ResolvesToMany, target, foreign_key, key }
 }
 
 fn schema_error(relation: RelationMeta) -> String {
-    Schema::new(vec![&USERS, notes_with(relation)])
-        .unwrap_err()
-        .message
+    Schema::new(vec![&USERS, notes_with(relation)]).unwrap_err().message
 }
 
 #[test]
 fn a_well_formed_relation_passes() {
     assert!(Schema::new(vec![&USERS, notes_with(points_to("users", "userId", "id"))]).is_ok());
-    assert!(Schema::new(vec![
-        &USERS,
-        notes_with(resolves_to_many("notes", "userId", "id"))
-    ])
-    .is_ok());
+    assert!(Schema::new(vec![&USERS, notes_with(resolves_to_many("notes", "userId", "id"))]).is_ok());
 }
 
 #[test]
@@ -546,27 +470,12 @@ fn relation_checks_name_entity_relation_and_column() {
 
 #[test]
 fn entities_need_managed_fields_and_plain_names() {
-    static BAD_NAME: EntityMeta = EntityMeta {
-        name: "bad name",
-        ..USERS
-    };
+    static BAD_NAME: EntityMeta = EntityMeta { name: "bad name", ..USERS };
     let err = Schema::new(vec![&BAD_NAME]).unwrap_err();
-    assert!(
-        err.message
-            .contains("`bad name` must be an ASCII identifier"),
-        "{}",
-        err.message
-    );
-    static NO_ID: EntityMeta = EntityMeta {
-        fields: &[MANAGED[1], MANAGED[2]],
-        ..USERS
-    };
+    assert!(err.message.contains("`bad name` must be an ASCII identifier"), "{}", err.message);
+    static NO_ID: EntityMeta = EntityMeta { fields: &[MANAGED[1], MANAGED[2]], ..USERS };
     let err = Schema::new(vec![&NO_ID]).unwrap_err();
-    assert!(
-        err.message.contains("lacks the managed Id field"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("lacks the managed Id field"), "{}", err.message);
 }
 
 #[test]

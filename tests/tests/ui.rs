@@ -10,3 +10,8 @@ fn derive_entity_accepts_every_attribute() {
 fn derive_entity_rejects_mistakes_with_spanned_errors() {
     trybuild::TestCases::new().compile_fail("ui/entity/*.rs");
 }
+
+#[test]
+fn mutations_are_typed_and_need_a_session() {
+    trybuild::TestCases::new().compile_fail("ui/mutation/*.rs");
+}

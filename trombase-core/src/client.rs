@@ -8,9 +8,11 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::auth::tables as auth_tables;
+use crate::db::Db;
 use crate::email::{EmailSender, LogEmailSender};
 use crate::error::{DatabaseError, SchemaError};
-use crate::schema::{EntityMeta, Schema};
+use crate::permit::EntityHandle;
+use crate::schema::Schema;
 use crate::{Entity, Error, Result};
 
 /// The state every handle shares.
@@ -19,20 +21,34 @@ pub(crate) struct Core {
     pub(crate) schema: Schema,
     #[allow(dead_code)] // read by auth
     pub(crate) email: Arc<dyn EmailSender>,
+    pub(crate) limits: Limits,
+}
+
+/// Guard rails for untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The most mutations one JSON batch may hold.
+    pub(crate) max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_batch: 10_000 }
+    }
 }
 
 /// A connected TromBase: a PostgreSQL pool, the application's schema and its
 /// email sender. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct TromBase {
+    /// Entity data: `trom.db.with_session(&session)`.
+    pub db: Db,
     core: Arc<Core>,
 }
 
 impl std::fmt::Debug for TromBase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TromBase")
-            .field("schema", &self.core.schema)
-            .finish_non_exhaustive()
+        f.debug_struct("TromBase").field("schema", &self.core.schema).finish_non_exhaustive()
     }
 }
 
@@ -58,22 +74,14 @@ impl TromBase {
     pub async fn create_tables(&self) -> Result<()> {
         const CONTEXT: &str = "creating tables";
         let mut conn = self.core.pool.get().await?;
-        let tx = conn
-            .transaction()
-            .await
-            .map_err(|e| Error::from_db(e, CONTEXT))?;
+        let tx = conn.transaction().await.map_err(|e| Error::from_db(e, CONTEXT))?;
         // Serialise concurrent bootstraps: CREATE ... IF NOT EXISTS races.
         tx.execute("SELECT pg_advisory_xact_lock(7419001)", &[])
             .await
             .map_err(|e| Error::from_db(e, CONTEXT))?;
-        let statements = auth_tables::DDL
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.core.schema.ddl());
+        let statements = auth_tables::DDL.iter().map(|s| s.to_string()).chain(self.core.schema.ddl());
         for statement in statements {
-            tx.batch_execute(&statement)
-                .await
-                .map_err(|e| Error::from_db(e, CONTEXT))?;
+            tx.batch_execute(&statement).await.map_err(|e| Error::from_db(e, CONTEXT))?;
         }
         tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))
     }
@@ -100,11 +108,12 @@ impl TromBase {
 /// ```
 pub struct TromBaseBuilder {
     database_url: Option<String>,
-    entities: Vec<&'static EntityMeta>,
+    entities: Vec<EntityHandle>,
     max_connections: usize,
     wait_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     email: Arc<dyn EmailSender>,
+    limits: Limits,
 }
 
 impl Default for TromBaseBuilder {
@@ -116,6 +125,7 @@ impl Default for TromBaseBuilder {
             wait_timeout: Some(Duration::from_secs(10)),
             connect_timeout: Some(Duration::from_secs(10)),
             email: Arc::new(LogEmailSender),
+            limits: Limits::default(),
         }
     }
 }
@@ -130,7 +140,7 @@ impl TromBaseBuilder {
 
     /// Registers an entity.
     pub fn entity<E: Entity>(mut self) -> Self {
-        self.entities.push(E::META);
+        self.entities.push(EntityHandle::of::<E>());
         self
     }
 
@@ -159,25 +169,23 @@ impl TromBaseBuilder {
         self
     }
 
+    /// The most mutations one JSON batch may hold (default 10,000).
+    pub fn max_batch_size(mut self, n: usize) -> Self {
+        self.limits.max_batch = n;
+        self
+    }
+
     /// Checks the schema, builds the pool and makes sure the database answers.
     pub async fn connect(self) -> Result<TromBase> {
-        let schema = Schema::new(self.entities)?;
-        let url = self
-            .database_url
-            .ok_or_else(|| SchemaError::new("no database URL was configured"))?;
-        let mut pg_config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| DatabaseError::new("parsing the database URL", e))?;
+        let schema = Schema::from_handles(self.entities)?;
+        let url = self.database_url.ok_or_else(|| SchemaError::new("no database URL was configured"))?;
+        let mut pg_config: tokio_postgres::Config =
+            url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
         if let Some(timeout) = self.connect_timeout {
             pg_config.connect_timeout(timeout);
         }
-        let manager = Manager::from_config(
-            pg_config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager =
+            Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(self.max_connections)
             .wait_timeout(self.wait_timeout)
@@ -186,12 +194,7 @@ impl TromBaseBuilder {
             .build()
             .map_err(|e| DatabaseError::new("building the connection pool", e))?;
         drop(pool.get().await?);
-        Ok(TromBase {
-            core: Arc::new(Core {
-                pool,
-                schema,
-                email: self.email,
-            }),
-        })
+        let core = Arc::new(Core { pool, schema, email: self.email, limits: self.limits });
+        Ok(TromBase { db: Db::new(Arc::clone(&core)), core })
     }
 }

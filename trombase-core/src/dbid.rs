@@ -209,18 +209,11 @@ impl<'de> Deserialize<'de> for DbId {
 
 /// Whether `ty` is a PostgreSQL text type a `DbId` can be read from / written to.
 fn is_text_type(ty: &Type) -> bool {
-    matches!(
-        *ty,
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
-    )
+    matches!(*ty, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN)
 }
 
 impl ToSql for DbId {
-    fn to_sql(
-        &self,
-        _ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         out.extend_from_slice(&self.encode());
         Ok(IsNull::No)
     }
@@ -237,11 +230,7 @@ impl<'a> FromSql<'a> for DbId {
     /// is ignored, as PostgreSQL itself does.
     fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<DbId, Box<dyn Error + Sync + Send>> {
         let text = std::str::from_utf8(raw)?;
-        let text = if *ty == Type::BPCHAR {
-            text.trim_end_matches(' ')
-        } else {
-            text
-        };
+        let text = if *ty == Type::BPCHAR { text.trim_end_matches(' ') } else { text };
         Ok(DbId::parse(text)?)
     }
 
@@ -317,19 +306,11 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length() {
-        for (text, len) in [
-            ("", 0),
-            ("AzL8n0Y58m", 10),
-            ("AzL8n0Y58m80", 12),
-            ("ééé", 3),
-        ] {
+        for (text, len) in [("", 0), ("AzL8n0Y58m", 10), ("AzL8n0Y58m80", 12), ("ééé", 3)] {
             assert_eq!(DbId::parse(text), Err(DbIdError::InvalidLength { len }));
         }
         let err = DbId::parse("abc").unwrap_err().to_string();
-        assert!(
-            err.contains("expected 11") && err.contains("got 3"),
-            "{err}"
-        );
+        assert!(err.contains("expected 11") && err.contains("got 3"), "{err}");
     }
 
     #[test]
@@ -352,17 +333,9 @@ mod tests {
         assert_eq!(DbId::parse("zzzzzzzzzzz"), Err(DbIdError::Overflow));
         // u64::MAX + 1: the smallest 11-character value that overflows.
         assert_eq!(DbId::parse("LygHa16AHYG"), Err(DbIdError::Overflow));
-        assert_eq!(
-            DbId::parse("00000000001"),
-            Err(DbIdError::TopBitClear { value: 1 })
-        );
+        assert_eq!(DbId::parse("00000000001"), Err(DbIdError::TopBitClear { value: 1 }));
         // 2^63 - 1: the largest value with the top bit clear.
-        assert_eq!(
-            DbId::parse("AzL8n0Y58m7"),
-            Err(DbIdError::TopBitClear {
-                value: (1 << 63) - 1
-            })
-        );
+        assert_eq!(DbId::parse("AzL8n0Y58m7"), Err(DbIdError::TopBitClear { value: (1 << 63) - 1 }));
     }
 
     #[test]
@@ -378,13 +351,7 @@ mod tests {
 
     #[test]
     fn sql_round_trip() {
-        for ty in [
-            Type::TEXT,
-            Type::VARCHAR,
-            Type::BPCHAR,
-            Type::NAME,
-            Type::UNKNOWN,
-        ] {
+        for ty in [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME, Type::UNKNOWN] {
             assert!(<DbId as ToSql>::accepts(&ty));
             assert!(<DbId as FromSql>::accepts(&ty));
         }
@@ -398,9 +365,7 @@ mod tests {
             assert_eq!(&buf[..], id.to_string().as_bytes());
             assert_eq!(DbId::from_sql(&Type::TEXT, &buf).unwrap(), id);
         }
-        assert!(DbId::new()
-            .to_sql_checked(&Type::INT8, &mut BytesMut::new())
-            .is_err());
+        assert!(DbId::new().to_sql_checked(&Type::INT8, &mut BytesMut::new()).is_err());
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::{Result, Session, Sql, Value};
     note = "add `#[derive(Entity)]` to `{Self}`"
 )]
 pub trait Entity: Sized + Send + Sync + 'static {
+    /// The generated insert type (`NewNote` for `Note`): every field but the
+    /// managed timestamps.
+    type New: NewRow<Entity = Self>;
+
     /// The entity's schema metadata.
     const META: &'static EntityMeta;
 
@@ -28,6 +32,9 @@ pub trait Entity: Sized + Send + Sync + 'static {
 
     /// The row's values, one per field in declaration order.
     fn values(&self) -> Vec<Value>;
+
+    /// Builds the row from values, one per field in declaration order.
+    fn from_values(values: Vec<Value>) -> Result<Self>;
 
     /// The JSON shape of the row, keyed by logical names.
     fn to_json(&self) -> serde_json::Value {
@@ -47,4 +54,14 @@ pub trait Entity: Sized + Send + Sync + 'static {
         sql: &'a Sql<'a>,
         op: &'a Operation<'a, Self>,
     ) -> BoxFuture<'a, Permit<Self>>;
+}
+
+/// A row to insert: the generated `NewX` type of entity `X`.
+pub trait NewRow: Send + 'static {
+    /// The entity inserted into.
+    type Entity: Entity;
+
+    /// One value per field of the entity in declaration order, with
+    /// [`Value::Null`] in place of the managed timestamps.
+    fn into_values(self) -> Vec<Value>;
 }

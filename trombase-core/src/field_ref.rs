@@ -20,10 +20,7 @@ pub struct Field<E, T> {
 impl<E: Entity, T: FieldType> Field<E, T> {
     #[doc(hidden)]
     pub const fn __new(index: usize) -> Self {
-        Field {
-            index,
-            marker: PhantomData,
-        }
+        Field { index, marker: PhantomData }
     }
 
     /// The field's metadata.
@@ -77,10 +74,7 @@ type RelationMarker<E, T, C> = fn() -> (E, T, C);
 impl<E: Entity, T: Entity, C> Relation<E, T, C> {
     #[doc(hidden)]
     pub const fn __new(index: usize) -> Self {
-        Relation {
-            index,
-            marker: PhantomData,
-        }
+        Relation { index, marker: PhantomData }
     }
 
     /// The relation's metadata.

@@ -76,13 +76,7 @@ plain_field_types! {
 
 impl<T> FieldType for Json<T>
 where
-    T: serde::Serialize
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug + Clone + Send + Sync + 'static,
 {
     const KIND: FieldKind = FieldKind::Json;
     const NULLABLE: bool = false;
@@ -99,13 +93,7 @@ where
 }
 
 impl<T> NotNullFieldType for Json<T> where
-    T: serde::Serialize
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Clone
-        + Send
-        + Sync
-        + 'static
+    T: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug + Clone + Send + Sync + 'static
 {
 }
 

@@ -20,11 +20,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 pub struct Json<T>(pub T);
 
 impl<T: Serialize + std::fmt::Debug> ToSql for Json<T> {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         postgres_types::Json(&self.0).to_sql(ty, out)
     }
 

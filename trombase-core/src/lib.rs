@@ -6,6 +6,7 @@
 
 mod auth;
 mod client;
+mod db;
 mod dbid;
 mod email;
 mod entity;
@@ -13,6 +14,8 @@ mod error;
 mod field_ref;
 mod field_type;
 mod json;
+mod json_body;
+mod mutation;
 pub mod permit;
 pub mod query;
 pub mod render;
@@ -22,21 +25,23 @@ mod sql;
 mod value;
 
 pub use auth::tables::{
-    PASSWORD_RESETS as AUTH_PASSWORD_RESETS_TABLE, SESSIONS as AUTH_SESSIONS_TABLE,
-    USERS as AUTH_USERS_TABLE,
+    PASSWORD_RESETS as AUTH_PASSWORD_RESETS_TABLE, SESSIONS as AUTH_SESSIONS_TABLE, USERS as AUTH_USERS_TABLE,
 };
 pub use client::{TromBase, TromBaseBuilder};
+pub use db::{Db, SessionDb};
 pub use dbid::{DbId, DbIdError};
 pub use email::{Email, EmailSender, LogEmailSender, SendError};
-pub use entity::Entity;
+pub use entity::{Entity, NewRow};
 pub use error::{
-    AuthError, AuthErrorCode, ConflictError, DatabaseError, Error, NotFoundError, PermissionError,
-    Result, SchemaError, ValidationError,
+    AuthError, AuthErrorCode, ConflictError, DatabaseError, Error, NotFoundError, PermissionError, Result,
+    SchemaError, ValidationError,
 };
 pub use field_ref::{Field, Many, One, Relation};
 pub use field_type::{FieldType, NotNullFieldType};
 pub use json::Json;
-pub use permit::{Action, Operation, Permit};
+pub use json_body::parse_json_body;
+pub use mutation::{Assignment, Mutation};
+pub use permit::{Action, EntityHandle, Operation, Permit};
 pub use query::Filter;
 pub use session::Session;
 pub use sql::Sql;
@@ -47,7 +52,7 @@ pub use value::Value;
 pub mod __private {
     pub use crate::permit::{Action, Operation, Permit};
     pub use crate::schema::{Casing, EntityMeta, FieldMeta, Managed, RelationKind, RelationMeta};
-    pub use crate::{DbId, Field, FieldType, Many, One, Relation, Result, Session, Sql, Value};
+    pub use crate::{DbId, Field, FieldType, Many, NewRow, One, Relation, Result, Session, Sql, Value};
     pub use chrono::{DateTime, Utc};
     pub use futures_util::future::BoxFuture;
     pub use tokio_postgres::Row;
@@ -91,21 +96,24 @@ pub mod __private {
     impl<T: crate::NotNullFieldType> RelationKey<T> for T {}
     impl<T: crate::NotNullFieldType> RelationKey<T> for Option<T> {}
 
+    /// Takes the next value of a row being built from values.
+    pub fn take_value<T: FieldType>(values: &mut impl Iterator<Item = Value>, name: &str) -> Result<T> {
+        let value = values.next().unwrap_or(Value::Null);
+        T::from_value(value).ok_or_else(|| Error::validation(name, "has a value of the wrong kind"))
+    }
+
     /// Reads field `name` of a JSON row as `T`.
     pub fn get_json<T: FieldType>(object: &JsonMap, name: &str) -> Result<T> {
         let json = object.get(name).unwrap_or(&serde_json::Value::Null);
-        let value = crate::Value::from_json(T::KIND, json)
-            .map_err(|message| ValidationError::new(name, message))?;
+        let value =
+            crate::Value::from_json(T::KIND, json).map_err(|message| ValidationError::new(name, message))?;
         T::from_value(value).ok_or_else(|| Error::validation(name, "must not be null"))
     }
 
     /// Reads field `index` of a row as `T`.
     pub fn get<T: FieldType>(row: &Row, index: usize, entity: &str, field: &str) -> Result<T> {
         row.try_get::<_, T>(index).map_err(|e| {
-            Error::Database(crate::DatabaseError::new(
-                "decoding a row",
-                format!("{entity}.{field}: {e}"),
-            ))
+            Error::Database(crate::DatabaseError::new("decoding a row", format!("{entity}.{field}: {e}")))
         })
     }
 }

@@ -23,16 +23,12 @@ const CONTEXT: &str = "running a permitter query";
 impl<'a> Sql<'a> {
     #[doc(hidden)]
     pub fn __from_client(client: &'a Client) -> Self {
-        Sql {
-            conn: SqlConn::Client(client),
-        }
+        Sql { conn: SqlConn::Client(client) }
     }
 
     #[doc(hidden)]
     pub fn __from_transaction(transaction: &'a Transaction<'a>) -> Self {
-        Sql {
-            conn: SqlConn::Transaction(transaction),
-        }
+        Sql { conn: SqlConn::Transaction(transaction) }
     }
 
     /// Runs a query and returns all its rows.
@@ -45,11 +41,7 @@ impl<'a> Sql<'a> {
     }
 
     /// Runs a query that returns at most one row.
-    pub async fn query_opt(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>> {
+    pub async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
         let row = match &self.conn {
             SqlConn::Client(c) => c.query_opt(sql, params).await,
             SqlConn::Transaction(t) => t.query_opt(sql, params).await,

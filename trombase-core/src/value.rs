@@ -72,11 +72,7 @@ impl Value {
 }
 
 impl ToSql for Value {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Text(s) => s.to_sql(ty, out),
@@ -111,16 +107,12 @@ impl Value {
         Ok(match (kind, json) {
             (_, J::Null) => Value::Null,
             (FieldKind::Text, J::String(s)) => Value::Text(s.clone()),
-            (FieldKind::I16, J::Number(n)) => Value::I16(
-                n.as_i64()
-                    .and_then(|n| i16::try_from(n).ok())
-                    .ok_or_else(expected)?,
-            ),
-            (FieldKind::I32, J::Number(n)) => Value::I32(
-                n.as_i64()
-                    .and_then(|n| i32::try_from(n).ok())
-                    .ok_or_else(expected)?,
-            ),
+            (FieldKind::I16, J::Number(n)) => {
+                Value::I16(n.as_i64().and_then(|n| i16::try_from(n).ok()).ok_or_else(expected)?)
+            }
+            (FieldKind::I32, J::Number(n)) => {
+                Value::I32(n.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(expected)?)
+            }
             (FieldKind::I64, J::Number(n)) => Value::I64(n.as_i64().ok_or_else(expected)?),
             (FieldKind::F64, J::Number(n)) => Value::F64(n.as_f64().ok_or_else(expected)?),
             (FieldKind::Bool, J::Bool(b)) => Value::Bool(*b),
@@ -155,10 +147,7 @@ mod tests {
 
     #[test]
     fn integers_are_strict() {
-        assert_eq!(
-            Value::from_json(FieldKind::I16, &json!(7)),
-            Ok(Value::I16(7))
-        );
+        assert_eq!(Value::from_json(FieldKind::I16, &json!(7)), Ok(Value::I16(7)));
         assert!(Value::from_json(FieldKind::I16, &json!(70000)).is_err());
         assert!(Value::from_json(FieldKind::I32, &json!(1.5)).is_err());
         assert!(Value::from_json(FieldKind::I64, &json!("1")).is_err());
@@ -181,13 +170,7 @@ mod tests {
         let id = DbId::new();
         let v = Value::from_json(FieldKind::DbId, &json!(id.to_string())).unwrap();
         assert_eq!(v, Value::DbId(id));
-        assert_eq!(
-            Value::from_json(FieldKind::Json, &json!({"a": [1]})),
-            Ok(Value::Json(json!({"a": [1]})))
-        );
-        assert_eq!(
-            Value::from_json(FieldKind::Text, &json!(null)),
-            Ok(Value::Null)
-        );
+        assert_eq!(Value::from_json(FieldKind::Json, &json!({"a": [1]})), Ok(Value::Json(json!({"a": [1]}))));
+        assert_eq!(Value::from_json(FieldKind::Text, &json!(null)), Ok(Value::Null));
     }
 }

@@ -35,11 +35,7 @@ impl Errors {
     pub fn finish(self) -> Result<(), TokenStream> {
         match self.errors.is_empty() {
             true => Ok(()),
-            false => Err(self
-                .errors
-                .into_iter()
-                .map(|e| e.to_compile_error())
-                .collect()),
+            false => Err(self.errors.into_iter().map(|e| e.to_compile_error()).collect()),
         }
     }
 }

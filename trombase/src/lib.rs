@@ -104,9 +104,7 @@ pub use trombase_macros::Entity;
 pub mod prelude {
     pub use crate::Entity;
     pub use trombase_core::__private::{DateTime, Utc};
-    pub use trombase_core::permit::{
-        Action, CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp,
-    };
+    pub use trombase_core::permit::{Action, CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
     pub use trombase_core::{
         DbId, Error, Field, Filter, Json, PermissionError, Relation, Session, Sql, TromBase,
     };

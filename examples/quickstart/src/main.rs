@@ -48,12 +48,7 @@ async fn anyone<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> 
 async fn main() -> Result<(), trombase::Error> {
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let trom = TromBase::builder()
-        .database_url(url)
-        .entity::<Person>()
-        .entity::<Memo>()
-        .connect()
-        .await?;
+    let trom = TromBase::builder().database_url(url).entity::<Person>().entity::<Memo>().connect().await?;
     trom.create_tables().await?;
     for statement in trom.schema().ddl() {
         tracing_free_print(&statement);

@@ -31,9 +31,6 @@ impl Error {
 
 impl From<deadpool_postgres::PoolError> for Error {
     fn from(err: deadpool_postgres::PoolError) -> Self {
-        Error::Database(DatabaseError::new(
-            "getting a connection from the pool",
-            err,
-        ))
+        Error::Database(DatabaseError::new("getting a connection from the pool", err))
     }
 }

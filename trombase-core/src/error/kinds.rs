@@ -18,11 +18,7 @@ pub struct ValidationError {
 impl ValidationError {
     /// A validation error at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        ValidationError {
-            path: path.into(),
-            message: message.into(),
-            operation: None,
-        }
+        ValidationError { path: path.into(), message: message.into(), operation: None }
     }
 
     fn render(&self) -> String {
@@ -53,10 +49,7 @@ pub struct PermissionError {
 impl PermissionError {
     /// A denial with this message.
     pub fn new(message: impl Into<String>) -> Self {
-        PermissionError {
-            message: message.into(),
-            operation: None,
-        }
+        PermissionError { message: message.into(), operation: None }
     }
 }
 
@@ -124,10 +117,7 @@ pub struct AuthError {
 impl AuthError {
     /// An auth error with a code and message.
     pub fn new(code: AuthErrorCode, message: impl Into<String>) -> Self {
-        AuthError {
-            code,
-            message: message.into(),
-        }
+        AuthError { code, message: message.into() }
     }
 }
 
@@ -147,18 +137,11 @@ pub struct NotFoundError {
 impl NotFoundError {
     /// `entity` has no row with `id`.
     pub fn new(entity: impl Into<String>, id: impl Into<String>) -> Self {
-        NotFoundError {
-            entity: entity.into(),
-            id: id.into(),
-            operation: None,
-        }
+        NotFoundError { entity: entity.into(), id: id.into(), operation: None }
     }
 
     fn render(&self) -> String {
-        let at = self
-            .operation
-            .map(|i| format!("operation {i}: "))
-            .unwrap_or_default();
+        let at = self.operation.map(|i| format!("operation {i}: ")).unwrap_or_default();
         format!("{at}{} {} not found", self.entity, self.id)
     }
 }
@@ -181,10 +164,7 @@ pub struct ConflictError {
 
 impl ConflictError {
     fn render(&self) -> String {
-        let at = self
-            .operation
-            .map(|i| format!("operation {i}: "))
-            .unwrap_or_default();
+        let at = self.operation.map(|i| format!("operation {i}: ")).unwrap_or_default();
         format!("{at}{}", self.message)
     }
 }
@@ -206,15 +186,8 @@ pub struct DatabaseError {
 
 impl DatabaseError {
     /// A database failure while doing `context`.
-    pub fn new(
-        context: &'static str,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
-        DatabaseError {
-            context,
-            operation: None,
-            source: Some(source.into()),
-        }
+    pub fn new(context: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        DatabaseError { context, operation: None, source: Some(source.into()) }
     }
 
     /// Whether the failure was a pool wait that timed out.
@@ -238,8 +211,6 @@ pub struct SchemaError {
 impl SchemaError {
     /// A schema error with this message.
     pub fn new(message: impl Into<String>) -> Self {
-        SchemaError {
-            message: message.into(),
-        }
+        SchemaError { message: message.into() }
     }
 }

@@ -5,7 +5,11 @@
 //! `#[permit(read = ..., create = ..., update = ..., delete = ...)]`. One
 //! function can serve every action and, if generic over `E`, every entity.
 
+mod erased;
 mod operation;
+
+pub use erased::EntityHandle;
+pub(crate) use erased::{ErasedOp, Verdict};
 
 pub use operation::{Action, CreateOp, DeleteOp, Operation, ReadOp, UpdateOp};
 

@@ -69,15 +69,17 @@ pub struct Filter<E> {
 impl<E> Filter<E> {
     #[doc(hidden)]
     pub fn __from_predicate(predicate: Predicate) -> Self {
-        Filter {
-            predicate,
-            marker: PhantomData,
-        }
+        Filter { predicate, marker: PhantomData }
     }
 
     /// The untyped predicate.
     pub fn predicate(&self) -> &Predicate {
         &self.predicate
+    }
+
+    /// The untyped predicate, by value.
+    pub fn into_predicate(self) -> Predicate {
+        self.predicate
     }
 
     /// Both this and `other`.

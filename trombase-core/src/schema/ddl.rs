@@ -35,12 +35,7 @@ fn create_table(entity: &EntityMeta) -> String {
 }
 
 fn column(sql: &mut String, field: &FieldMeta) {
-    let _ = write!(
-        sql,
-        "{} {}",
-        quote_ident(field.column),
-        field.kind.sql_type()
-    );
+    let _ = write!(sql, "{} {}", quote_ident(field.column), field.kind.sql_type());
     if field.managed == Some(Managed::Id) {
         sql.push_str(" PRIMARY KEY");
     } else {
@@ -75,10 +70,8 @@ fn foreign_keys(schema: &Schema) -> BTreeSet<ForeignKey> {
                 RelationKind::PointsTo => (*entity, target),
                 RelationKind::ResolvesToMany => (target, *entity),
             };
-            let (Some(fk), Some(key)) = (
-                fk_owner.field(relation.foreign_key),
-                key_owner.field(relation.key),
-            ) else {
+            let (Some(fk), Some(key)) = (fk_owner.field(relation.foreign_key), key_owner.field(relation.key))
+            else {
                 continue;
             };
             keys.insert(ForeignKey {

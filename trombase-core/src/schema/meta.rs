@@ -100,6 +100,11 @@ pub struct FieldMeta {
 }
 
 impl FieldMeta {
+    /// Whether this is `createdAt` or `updatedAt`, which only the library sets.
+    pub const fn is_managed_timestamp(&self) -> bool {
+        matches!(self.managed, Some(Managed::CreatedAt | Managed::UpdatedAt))
+    }
+
     /// Whether an update may set this field.
     pub const fn is_updatable(&self) -> bool {
         !self.immutable && self.managed.is_none()

@@ -11,9 +11,7 @@ pub(super) fn entity(entity: &EntityMeta) -> Result<(), SchemaError> {
     for (i, field) in entity.fields.iter().enumerate() {
         check_name(field.name, || format!("entity `{}` field", entity.name))?;
         check_name(field.column, || format!("entity `{}` column", entity.name))?;
-        let clash = entity.fields[..i]
-            .iter()
-            .find(|f| f.name == field.name || f.column == field.column);
+        let clash = entity.fields[..i].iter().find(|f| f.name == field.name || f.column == field.column);
         if let Some(other) = clash {
             return Err(SchemaError::new(format!(
                 "entity `{}`: fields `{}` and `{}` share a name or column",
@@ -45,17 +43,11 @@ pub(super) fn relations(schema: &Schema) -> Result<(), SchemaError> {
     for entity in schema.entities() {
         for relation in entity.relations {
             let fail = |what: String| {
-                SchemaError::new(format!(
-                    "entity `{}` relation `{}`: {what}",
-                    entity.name, relation.name
-                ))
+                SchemaError::new(format!("entity `{}` relation `{}`: {what}", entity.name, relation.name))
             };
-            let target = schema.entity(relation.target).ok_or_else(|| {
-                fail(format!(
-                    "target entity `{}` is not registered",
-                    relation.target
-                ))
-            })?;
+            let target = schema
+                .entity(relation.target)
+                .ok_or_else(|| fail(format!("target entity `{}` is not registered", relation.target)))?;
             let (fk_owner, key_owner) = match relation.kind {
                 RelationKind::PointsTo => (*entity, target),
                 RelationKind::ResolvesToMany => (target, *entity),
@@ -97,9 +89,7 @@ fn is_unique(field: &FieldMeta) -> bool {
 /// quoting.
 fn check_name(name: &str, what: impl Fn() -> String) -> Result<(), SchemaError> {
     let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 63;
     if valid {

@@ -73,17 +73,13 @@ pub fn struct_attrs(
             let result = attr.parse_nested_meta(|meta| entity_key(&mut entity, meta));
             errors.ok(result);
         } else if attr.path().is_ident("relation") {
-            let parsed =
-                attr.parse_args_with(Punctuated::<RelationAttr, Token![,]>::parse_terminated);
+            let parsed = attr.parse_args_with(Punctuated::<RelationAttr, Token![,]>::parse_terminated);
             relations.extend(errors.ok(parsed).into_iter().flatten());
         } else if attr.path().is_ident("permit") {
             let result = attr.parse_nested_meta(|meta| permit_key(&mut permits, meta));
             errors.ok(result);
         } else if attr.path().is_ident("field") {
-            errors.at(
-                attr,
-                "`#[field(...)]` belongs on a field, not on the struct",
-            );
+            errors.at(attr, "`#[field(...)]` belongs on a field, not on the struct");
         }
     }
     (entity, relations, permits)
@@ -96,10 +92,7 @@ pub fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
         if attr.path().is_ident("field") {
             let result = attr.parse_nested_meta(|meta| field_key(&mut field, meta));
             errors.ok(result);
-        } else if ["entity", "relation", "permit"]
-            .iter()
-            .any(|n| attr.path().is_ident(n))
-        {
+        } else if ["entity", "relation", "permit"].iter().any(|n| attr.path().is_ident(n)) {
             errors.at(attr, "this attribute belongs on the struct, not on a field");
         }
     }
@@ -114,12 +107,7 @@ fn entity_key(entity: &mut EntityAttrs, meta: ParseNestedMeta) -> syn::Result<()
         let casing = match lit.value().as_str() {
             "snake" => Casing::Snake,
             "camel" => Casing::Camel,
-            _ => {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "casing must be \"snake\" or \"camel\"",
-                ))
-            }
+            _ => return Err(syn::Error::new(lit.span(), "casing must be \"snake\" or \"camel\"")),
         };
         set_once(&meta, &mut entity.casing, casing)
     } else if meta.path.is_ident("crate") {
@@ -148,11 +136,7 @@ fn permit_key(permits: &mut PermitAttrs, meta: ParseNestedMeta) -> syn::Result<(
     } else if let Some(i) = ACTIONS.iter().position(|a| meta.path.is_ident(a)) {
         &mut permits.actions[i]
     } else {
-        return Err(unknown(
-            &meta,
-            "permit",
-            "`read`, `create`, `update`, `delete`, `all`",
-        ));
+        return Err(unknown(&meta, "permit", "`read`, `create`, `update`, `delete`, `all`"));
     };
     set_once(&meta, slot, meta.value()?.parse()?)
 }
@@ -182,13 +166,7 @@ impl Parse for RelationAttr {
         if !args.is_empty() {
             return Err(args.error("expected `)` after `foreign_key -> key`"));
         }
-        Ok(RelationAttr {
-            name,
-            kind,
-            target,
-            foreign_key,
-            key,
-        })
+        Ok(RelationAttr { name, kind, target, foreign_key, key })
     }
 }
 
@@ -216,11 +194,7 @@ fn unknown(meta: &ParseNestedMeta, attr: &str, expected: &str) -> syn::Error {
 }
 
 fn path_name(path: &Path) -> String {
-    path.segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
+    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
 }
 
 /// The span to blame for an absent attribute value.

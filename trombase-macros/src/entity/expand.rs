@@ -14,13 +14,17 @@ use super::ir::{Entity, Field, Managed, Relation};
 pub fn entity(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
     let krate = &entity.krate;
+    let new_ident = format_ident!("New{}", ident);
     let parts = parts_impl(entity);
     let meta = meta_const(entity);
     let decode = decoders(entity);
     let permit = permit_fn(entity);
     let consts = reference_consts(entity);
     let checks = type_checks(entity);
+    let new_row = new_row(entity);
     quote! {
+        #new_row
+
         #[allow(non_upper_case_globals, clippy::all)]
         const _: () = {
             use #krate::__private as __tb;
@@ -28,6 +32,7 @@ pub fn entity(entity: &Entity) -> TokenStream {
             #parts
 
             impl #krate::Entity for #ident {
+                type New = #new_ident;
                 #meta
                 #decode
                 #permit
@@ -57,8 +62,7 @@ fn parts_impl(entity: &Entity) -> TokenStream {
 fn field_meta(field: &Field) -> TokenStream {
     let ty = field.ty;
     let rust_name = field.ident.to_string();
-    let (name, column, immutable, unique) =
-        (&field.name, &field.column, field.immutable, field.unique);
+    let (name, column, immutable, unique) = (&field.name, &field.column, field.immutable, field.unique);
     let managed = match field.managed {
         None => quote!(::core::option::Option::None),
         Some(Managed::Id) => quote!(::core::option::Option::Some(__tb::Managed::Id)),
@@ -142,6 +146,10 @@ fn decoders(entity: &Entity) -> TokenStream {
         let (ident, ty, logical) = (f.ident, f.ty, &f.name);
         quote_spanned!(ty.span()=> #ident: __tb::get_json::<#ty>(object, #logical)?)
     });
+    let from_values = entity.fields.iter().map(|f| {
+        let (ident, ty, logical) = (f.ident, f.ty, &f.name);
+        quote_spanned!(ty.span()=> #ident: __tb::take_value::<#ty>(&mut values, #logical)?)
+    });
     let values = entity.fields.iter().map(|f| {
         let (ident, ty) = (f.ident, f.ty);
         quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::to_value(&self.#ident))
@@ -158,21 +166,65 @@ fn decoders(entity: &Entity) -> TokenStream {
         fn values(&self) -> ::std::vec::Vec<__tb::Value> {
             ::std::vec![#(#values),*]
         }
+
+        fn from_values(values: ::std::vec::Vec<__tb::Value>) -> __tb::Result<Self> {
+            let mut values = values.into_iter();
+            ::core::result::Result::Ok(Self { #(#from_values),* })
+        }
+    }
+}
+
+/// `NewNote`: the entity without its managed timestamps, for inserts.
+fn new_row(entity: &Entity) -> TokenStream {
+    let (ident, vis, krate) = (entity.ident, entity.vis, &entity.krate);
+    let new_ident = format_ident!("New{}", ident);
+    let insertable: Vec<&Field> = entity
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.managed, Some(Managed::CreatedAt | Managed::UpdatedAt)))
+        .collect();
+    let decls = insertable.iter().map(|f| {
+        let (field, ty, fvis) = (f.ident, f.ty, f.vis);
+        let doc = format!("`{ident}::{field}`.");
+        quote!(#[doc = #doc] #fvis #field: #ty)
+    });
+    let values = entity.fields.iter().map(|f| match f.managed {
+        Some(Managed::CreatedAt | Managed::UpdatedAt) => quote!(__tb::Value::Null),
+        _ => {
+            let (field, ty) = (f.ident, f.ty);
+            quote!(<#ty as __tb::FieldType>::to_value(&self.#field))
+        }
+    });
+    let doc = format!(
+        "A new [`{ident}`] to insert: every field but the managed timestamps, which the library sets."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        #vis struct #new_ident {
+            #(#decls),*
+        }
+
+        const _: () = {
+            use #krate::__private as __tb;
+            impl __tb::NewRow for #new_ident {
+                type Entity = #ident;
+                fn into_values(self) -> ::std::vec::Vec<__tb::Value> {
+                    ::std::vec![#(#values),*]
+                }
+            }
+        };
     }
 }
 
 fn permit_fn(entity: &Entity) -> TokenStream {
-    let arms = entity
-        .permits
-        .iter()
-        .zip(ACTIONS)
-        .filter_map(|(path, action)| {
-            let path = path.as_ref()?;
-            let variant = format_ident!("{}", capitalize(action));
-            Some(quote_spanned! {path.span()=>
-                __tb::Action::#variant => ::std::boxed::Box::pin(#path(session, sql, op)),
-            })
-        });
+    let arms = entity.permits.iter().zip(ACTIONS).filter_map(|(path, action)| {
+        let path = path.as_ref()?;
+        let variant = format_ident!("{}", capitalize(action));
+        Some(quote_spanned! {path.span()=>
+            __tb::Action::#variant => ::std::boxed::Box::pin(#path(session, sql, op)),
+        })
+    });
     let fallback = entity
         .permits
         .iter()
@@ -196,10 +248,7 @@ fn reference_consts(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
     let fields = entity.fields.iter().enumerate().map(|(i, f)| {
         let (konst, ty) = (&f.const_ident, f.ty);
-        let doc = format!(
-            "The field `{}` (`{}`), for typed queries and mutations.",
-            f.ident, f.name
-        );
+        let doc = format!("The field `{}` (`{}`), for typed queries and mutations.", f.ident, f.name);
         quote_spanned! {ty.span()=>
             #[doc = #doc]
             pub const #konst: __tb::Field<#ident, #ty> = __tb::Field::__new(#i);
@@ -254,15 +303,10 @@ fn type_checks(entity: &Entity) -> TokenStream {
 fn const_for(field: &syn::Ident) -> syn::Ident {
     let name = field.to_string();
     let name = name.strip_prefix("r#").unwrap_or(&name);
-    syn::Ident::new(
-        &heck::ToShoutySnakeCase::to_shouty_snake_case(name),
-        field.span(),
-    )
+    syn::Ident::new(&heck::ToShoutySnakeCase::to_shouty_snake_case(name), field.span())
 }
 
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_ascii_uppercase().to_string() + chars.as_str()
-    })
+    chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
 }

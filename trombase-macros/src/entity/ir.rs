@@ -11,6 +11,7 @@ use crate::errors::Errors;
 /// One entity, ready to expand.
 pub struct Entity<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a syn::Visibility,
     /// Path of the facade crate in generated code (`::trombase`).
     pub krate: Path,
     /// Logical table name (used in JSON).
@@ -27,6 +28,7 @@ pub struct Entity<'a> {
 /// One field.
 pub struct Field<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a syn::Visibility,
     pub ty: &'a Type,
     /// Logical name (`userId`).
     pub name: String,
@@ -85,10 +87,7 @@ impl<'a> Entity<'a> {
             _ => None,
         };
         let Some(named) = named else {
-            errors.at(
-                &input.ident,
-                "#[derive(Entity)] needs a struct with named fields",
-            );
+            errors.at(&input.ident, "#[derive(Entity)] needs a struct with named fields");
             return None;
         };
         let casing = entity_attrs.casing.unwrap_or(Casing::Snake);
@@ -96,18 +95,9 @@ impl<'a> Entity<'a> {
             .table
             .as_ref()
             .map_or_else(|| input.ident.to_string().to_snake_case(), |t| t.value());
-        check_identifier(
-            &name,
-            attr::span_of(&entity_attrs.table, input.ident.span()),
-            "table",
-            errors,
-        );
+        check_identifier(&name, attr::span_of(&entity_attrs.table, input.ident.span()), "table", errors);
 
-        let fields: Vec<Field> = named
-            .named
-            .iter()
-            .map(|f| field(f, casing, errors))
-            .collect();
+        let fields: Vec<Field> = named.named.iter().map(|f| field(f, casing, errors)).collect();
         check_fields(input, &fields, errors);
         let relations = relations(relation_attrs, &fields, errors);
 
@@ -119,9 +109,8 @@ impl<'a> Entity<'a> {
         }
         Some(Entity {
             ident: &input.ident,
-            krate: entity_attrs
-                .krate
-                .unwrap_or_else(|| syn::parse_quote!(::trombase)),
+            vis: &input.vis,
+            krate: entity_attrs.krate.unwrap_or_else(|| syn::parse_quote!(::trombase)),
             table: physical(&name, casing),
             name,
             casing,
@@ -137,24 +126,15 @@ fn field<'a>(field: &'a syn::Field, casing: Casing, errors: &mut Errors) -> Fiel
     let ident = field.ident.as_ref().expect("named fields have idents");
     let rust_name = ident.to_string();
     let rust_name = rust_name.strip_prefix("r#").unwrap_or(&rust_name);
-    let managed = Managed::ALL
-        .iter()
-        .find(|(_, n, _)| *n == rust_name)
-        .map(|(m, _, _)| *m);
+    let managed = Managed::ALL.iter().find(|(_, n, _)| *n == rust_name).map(|(m, _, _)| *m);
     if let (Some(_), Some(name)) = (managed, &attrs.name) {
-        errors.at(
-            name,
-            "managed fields (`id`, `created_at`, `updated_at`) keep their names",
-        );
+        errors.at(name, "managed fields (`id`, `created_at`, `updated_at`) keep their names");
     }
     if let Some(name) = &attrs.name {
         check_identifier(&name.value(), name.span(), "field", errors);
     }
     check_type(&field.ty, errors);
-    let name = attrs
-        .name
-        .as_ref()
-        .map_or_else(|| rust_name.to_lower_camel_case(), |n| n.value());
+    let name = attrs.name.as_ref().map_or_else(|| rust_name.to_lower_camel_case(), |n| n.value());
     let column = match (casing, &attrs.name) {
         (Casing::Camel, _) => name.clone(),
         (Casing::Snake, None) => rust_name.to_owned(),
@@ -162,6 +142,7 @@ fn field<'a>(field: &'a syn::Field, casing: Casing, errors: &mut Errors) -> Fiel
     };
     Field {
         ident,
+        vis: &field.vis,
         ty: &field.ty,
         name,
         column,
@@ -177,22 +158,13 @@ fn check_fields(input: &DeriveInput, fields: &[Field], errors: &mut Errors) {
         if !fields.iter().any(|f| f.managed == Some(managed)) {
             errors.at(
                 &input.ident,
-                format!(
-                    "entity `{}` needs the managed field `{rust_name}: {ty}`",
-                    input.ident
-                ),
+                format!("entity `{}` needs the managed field `{rust_name}: {ty}`", input.ident),
             );
         }
     }
     for (i, field) in fields.iter().enumerate() {
-        if fields[..i]
-            .iter()
-            .any(|f| f.name == field.name || f.column == field.column)
-        {
-            errors.at(
-                field.ident,
-                format!("two fields map to the name `{}`", field.name),
-            );
+        if fields[..i].iter().any(|f| f.name == field.name || f.column == field.column) {
+            errors.at(field.ident, format!("two fields map to the name `{}`", field.name));
         }
     }
 }
@@ -207,23 +179,14 @@ fn relations(attrs: Vec<RelationAttr>, fields: &[Field], errors: &mut Errors) ->
         if !fields.iter().any(|f| f.ident == local) {
             errors.at(
                 local,
-                format!(
-                    "relation `{}` names `{local}`, which is not a field of this struct",
-                    attr.name
-                ),
+                format!("relation `{}` names `{local}`, which is not a field of this struct", attr.name),
             );
         }
-        let const_ident = Ident::new(
-            &attr.name.to_string().to_shouty_snake_case(),
-            attr.name.span(),
-        );
+        let const_ident = Ident::new(&attr.name.to_string().to_shouty_snake_case(), attr.name.span());
         if relations.iter().any(|r| r.name == attr.name) {
             errors.at(&attr.name, format!("duplicate relation `{}`", attr.name));
         } else if fields.iter().any(|f| f.const_ident == const_ident) {
-            errors.at(
-                &attr.name,
-                format!("relation `{}` has the name of a field", attr.name),
-            );
+            errors.at(&attr.name, format!("relation `{}` has the name of a field", attr.name));
         }
         relations.push(Relation {
             name: attr.name,
@@ -265,27 +228,27 @@ fn check_type(ty: &Type, errors: &mut Errors) {
         "NaiveDateTime",
     ];
     let unsupported = match ty {
-        Type::Path(path) => match path.path.segments.last() {
-            Some(last) if last.ident == "Option" => match &last.arguments {
-                syn::PathArguments::AngleBracketed(args) => {
-                    if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
-                        if matches!(inner, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
-                        {
-                            errors.at(ty, "`Option<Option<T>>` is not a field type: a column is either nullable or not");
-                            return;
+        Type::Path(path) => {
+            match path.path.segments.last() {
+                Some(last) if last.ident == "Option" => match &last.arguments {
+                    syn::PathArguments::AngleBracketed(args) => {
+                        if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                            if matches!(inner, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
+                            {
+                                errors.at(ty, "`Option<Option<T>>` is not a field type: a column is either nullable or not");
+                                return;
+                            }
+                            return check_type(inner, errors);
                         }
-                        return check_type(inner, errors);
+                        false
                     }
-                    false
-                }
-                _ => false,
-            },
-            Some(last) => UNSUPPORTED.iter().any(|name| last.ident == name),
-            None => false,
-        },
-        Type::Reference(_) | Type::Array(_) | Type::Slice(_) | Type::Tuple(_) | Type::Ptr(_) => {
-            true
+                    _ => false,
+                },
+                Some(last) => UNSUPPORTED.iter().any(|name| last.ident == name),
+                None => false,
+            }
         }
+        Type::Reference(_) | Type::Array(_) | Type::Slice(_) | Type::Tuple(_) | Type::Ptr(_) => true,
         _ => false,
     };
     if unsupported {
@@ -294,9 +257,7 @@ fn check_type(ty: &Type, errors: &mut Errors) {
             format!(
                 "`{}` is not a supported field type; use String, i16, i32, i64, f64, bool, \
                  DateTime<Utc>, serde_json::Value, Json<T>, DbId, or Option<T> of these",
-                quote::ToTokens::to_token_stream(ty)
-                    .to_string()
-                    .replace(' ', "")
+                quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "")
             ),
         );
     }
@@ -312,9 +273,7 @@ pub fn physical(name: &str, casing: Casing) -> String {
 
 fn check_identifier(name: &str, span: Span, what: &str, errors: &mut Errors) {
     let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 63;
     if !valid {

@@ -1,0 +1,101 @@
+//! [`Db`] and [`SessionDb`]: all entity data is reached through a session.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::client::Core;
+use crate::mutation::{self, Mutation};
+use crate::{AuthError, AuthErrorCode, Result, Session};
+
+/// The data side of a [`TromBase`](crate::TromBase). It can do nothing by
+/// itself: bind a session first with [`Db::with_session`].
+#[derive(Clone)]
+pub struct Db {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Db { core }
+    }
+
+    /// Binds an authenticated session; every read and write through the
+    /// returned handle is checked by the permitters against it.
+    pub fn with_session(&self, session: &Session) -> SessionDb {
+        SessionDb { core: Arc::clone(&self.core), session: session.clone() }
+    }
+}
+
+/// Entity data as seen by one session. Cheap to create per request.
+#[derive(Clone)]
+pub struct SessionDb {
+    core: Arc<Core>,
+    session: Session,
+}
+
+impl std::fmt::Debug for SessionDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionDb").field("session", &self.session).finish_non_exhaustive()
+    }
+}
+
+impl SessionDb {
+    /// The bound session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Runs a batch of inserts, updates and deletes in order, in one
+    /// transaction: all or nothing. Each is validated, then its permitter is
+    /// asked (update and delete permitters see the current rows, locked),
+    /// then it is written. The error of a failed batch says which mutation
+    /// (its index) failed and why.
+    ///
+    /// ```no_run
+    /// # use trombase::prelude::*;
+    /// # #[derive(Entity)]
+    /// # #[entity(table = "notes")]
+    /// # pub struct Note { pub id: DbId, pub title: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    /// # async fn run(db: trombase::SessionDb, old: DbId) -> trombase::Result<()> {
+    /// use trombase::Mutation;
+    /// let id = DbId::new();
+    /// db.do_mutations([
+    ///     Mutation::insert(NewNote { id, title: "Hi".into() }),
+    ///     Mutation::update(id, [Note::TITLE.set("Hello")]),
+    ///     Mutation::delete::<Note>([old]),
+    /// ])
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn do_mutations(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
+        self.check_session()?;
+        mutation::run(&self.core, &self.session, mutations.into_iter().collect()).await
+    }
+
+    /// [`do_mutations`](Self::do_mutations) for the JSON form (untrusted
+    /// input from HTTP clients):
+    /// `[{"action":"insert","table":"notes","payload":{...}},
+    ///   {"action":"update","table":"notes","id":"<dbid>","payload":{...}},
+    ///   {"action":"delete","table":"notes","id":"<dbid>" | ["<dbid>", ...]}]`.
+    /// Anything malformed is a validation error naming the mutation and path.
+    pub async fn do_mutations_json(&self, json: &serde_json::Value) -> Result<()> {
+        self.check_session()?;
+        let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
+        mutation::run(&self.core, &self.session, mutations).await
+    }
+
+    /// Refuses a session that has expired, before any SQL runs.
+    fn check_session(&self) -> Result<()> {
+        if self.session.is_expired_at(Utc::now()) {
+            return Err(AuthError::new(AuthErrorCode::SessionNotFound, "the session has expired").into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Mutations: inserts, updates and deletes, run as one all-or-nothing batch
+//! by [`SessionDb::do_mutations`](crate::SessionDb::do_mutations).
+//!
+//! Two front ends build the same [`Mutation`]s: the typed one here and the
+//! JSON one in [`json`]. One engine ([`execute`]) runs them.
+
+mod execute;
+mod json;
+mod pipeline;
+mod validate;
+
+pub(crate) use execute::run;
+pub(crate) use json::parse_batch;
+
+use std::marker::PhantomData;
+
+use crate::permit::EntityHandle;
+use crate::schema::FieldMeta;
+use crate::{DbId, Entity, Field, FieldType, NewRow, Value};
+
+/// One operation of a batch.
+///
+/// ```
+/// # use trombase::prelude::*;
+/// # #[derive(Entity)]
+/// # #[entity(table = "notes")]
+/// # pub struct Note { pub id: DbId, pub title: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+/// use trombase::Mutation;
+/// let id = DbId::new();
+/// let batch = [
+///     Mutation::insert(NewNote { id, title: "Hi".into() }),
+///     Mutation::update(id, [Note::TITLE.set("Hello")]),
+///     Mutation::delete::<Note>([id]),
+/// ];
+/// # let _ = batch;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Mutation {
+    pub(crate) entity: EntityHandle,
+    pub(crate) kind: MutationKind,
+}
+
+/// What a mutation does.
+#[derive(Debug, Clone)]
+pub(crate) enum MutationKind {
+    /// One value per field; the managed timestamps are `Null` until the
+    /// engine sets them. `json` is the payload's logical-name JSON.
+    Insert {
+        values: Vec<Value>,
+        json: serde_json::Value,
+    },
+    Update {
+        id: DbId,
+        changes: Vec<(&'static FieldMeta, Value)>,
+    },
+    Delete {
+        ids: Vec<DbId>,
+    },
+}
+
+impl Mutation {
+    /// Inserts a new row (the generated `NewX` type: managed timestamps are
+    /// set by the library).
+    pub fn insert<N: NewRow>(row: N) -> Mutation {
+        let entity = EntityHandle::of::<N::Entity>();
+        let values = row.into_values();
+        let json = logical_json(entity, &values);
+        Mutation { entity, kind: MutationKind::Insert { values, json } }
+    }
+
+    /// Changes fields of the row `id`: `Mutation::update(id, [Note::TITLE.set("x")])`.
+    pub fn update<E: Entity>(id: DbId, changes: impl IntoIterator<Item = Assignment<E>>) -> Mutation {
+        let changes = changes.into_iter().map(|a| (a.field, a.value)).collect();
+        Mutation { entity: EntityHandle::of::<E>(), kind: MutationKind::Update { id, changes } }
+    }
+
+    /// Deletes the rows with these ids: `Mutation::delete::<Note>([id])`.
+    pub fn delete<E: Entity>(ids: impl IntoIterator<Item = DbId>) -> Mutation {
+        let ids = ids.into_iter().collect();
+        Mutation { entity: EntityHandle::of::<E>(), kind: MutationKind::Delete { ids } }
+    }
+
+    /// Parses and validates a JSON batch against a schema without running
+    /// it (what [`SessionDb::do_mutations_json`](crate::SessionDb::do_mutations_json)
+    /// does first). At most `max_operations` mutations are accepted.
+    pub fn parse_json_batch(
+        schema: &crate::schema::Schema,
+        json: &serde_json::Value,
+        max_operations: usize,
+    ) -> crate::Result<Vec<Mutation>> {
+        let batch = parse_batch(schema, json, max_operations)?;
+        for (index, mutation) in batch.iter().enumerate() {
+            validate::mutation(mutation).map_err(|e| e.at_operation(index))?;
+        }
+        Ok(batch)
+    }
+
+    /// The logical name of the entity this mutation touches (`notes`).
+    pub fn entity_name(&self) -> &'static str {
+        self.entity.meta.name
+    }
+}
+
+/// The JSON shape of an insert's payload (managed timestamps left out).
+fn logical_json(entity: EntityHandle, values: &[Value]) -> serde_json::Value {
+    let object = entity
+        .meta
+        .fields
+        .iter()
+        .zip(values)
+        .filter(|(f, _)| !f.is_managed_timestamp())
+        .map(|(f, v)| (f.name.to_owned(), v.to_json()))
+        .collect();
+    serde_json::Value::Object(object)
+}
+
+/// A new value for one field of entity `E`, made by [`Field::set`].
+#[derive(Debug, Clone)]
+pub struct Assignment<E> {
+    field: &'static FieldMeta,
+    value: Value,
+    marker: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity, T: FieldType> Field<E, T> {
+    /// The assignment `field = value`, for [`Mutation::update`]. The value must
+    /// have the field's type.
+    pub fn set(self, value: impl Into<T>) -> Assignment<E> {
+        Assignment { field: self.meta(), value: value.into().to_value(), marker: PhantomData }
+    }
+}

@@ -1,0 +1,109 @@
+//! Permitter calls with the entity type erased, so one engine can run
+//! operations on any registered entity (typed batches mix entities; the JSON
+//! forms name them by string).
+
+use futures_util::future::BoxFuture;
+use tokio_postgres::Row;
+
+use super::{CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
+use crate::query::Predicate;
+use crate::schema::{EntityMeta, FieldMeta};
+use crate::{DbId, Entity, PermissionError, Result, Session, Sql, Value};
+
+/// A permitter's answer, with the entity type erased.
+#[derive(Debug)]
+#[allow(dead_code)] // filters are applied by select
+pub(crate) enum Verdict {
+    Allow,
+    Deny(PermissionError),
+    Filter(Predicate),
+}
+
+/// An operation to check, with rows still undecoded.
+#[allow(dead_code)] // reads are checked by select
+pub(crate) enum ErasedOp<'a> {
+    Read { columns: &'a [&'static FieldMeta] },
+    Create { id: DbId, values: &'a [Value], json: &'a serde_json::Value },
+    Update { id: DbId, changes: &'a [(&'static FieldMeta, Value)], current: &'a Row },
+    Delete { ids: &'a [DbId], rows: &'a [Row] },
+}
+
+type CheckFn = for<'a> fn(&'a Session, &'a Sql<'a>, ErasedOp<'a>) -> BoxFuture<'a, Result<Verdict>>;
+
+/// A registered entity: its metadata and its permitters.
+#[derive(Clone, Copy)]
+pub struct EntityHandle {
+    pub(crate) meta: &'static EntityMeta,
+    check: CheckFn,
+}
+
+impl std::fmt::Debug for EntityHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("EntityHandle").field(&self.meta.name).finish()
+    }
+}
+
+impl EntityHandle {
+    /// The handle of entity `E`.
+    pub fn of<E: Entity>() -> Self {
+        EntityHandle { meta: E::META, check: check::<E> }
+    }
+
+    /// A handle for bare metadata, whose permitters deny everything.
+    pub(crate) fn deny_all(meta: &'static EntityMeta) -> Self {
+        EntityHandle { meta, check: deny_all }
+    }
+
+    /// The entity's metadata.
+    pub fn meta(&self) -> &'static EntityMeta {
+        self.meta
+    }
+
+    /// Asks the entity's permitter about `op`.
+    pub(crate) async fn check<'a>(
+        &self,
+        session: &'a Session,
+        sql: &'a Sql<'a>,
+        op: ErasedOp<'a>,
+    ) -> Result<Verdict> {
+        (self.check)(session, sql, op).await
+    }
+}
+
+fn check<'a, E: Entity>(
+    session: &'a Session,
+    sql: &'a Sql<'a>,
+    op: ErasedOp<'a>,
+) -> BoxFuture<'a, Result<Verdict>> {
+    Box::pin(async move {
+        let entity = E::META;
+        let permit = match op {
+            ErasedOp::Read { columns } => {
+                E::permit(session, sql, &Operation::Read(ReadOp { entity, columns })).await
+            }
+            ErasedOp::Create { id, values, json } => {
+                let row = E::from_values(values.to_vec())?;
+                let op = Operation::Create(CreateOp { entity, id, row: &row, json });
+                E::permit(session, sql, &op).await
+            }
+            ErasedOp::Update { id, changes, current } => {
+                let current = E::from_row(current)?;
+                let op = Operation::Update(UpdateOp { entity, id, changes, current: &current });
+                E::permit(session, sql, &op).await
+            }
+            ErasedOp::Delete { ids, rows } => {
+                let rows = rows.iter().map(E::from_row).collect::<Result<Vec<E>>>()?;
+                E::permit(session, sql, &Operation::Delete(DeleteOp { entity, ids, rows: &rows })).await
+            }
+        };
+        Ok(match permit {
+            Permit::Allow => Verdict::Allow,
+            Permit::Deny(err) => Verdict::Deny(err),
+            Permit::Filter(filter) => Verdict::Filter(filter.into_predicate()),
+        })
+    })
+}
+
+fn deny_all<'a>(_: &'a Session, _: &'a Sql<'a>, _: ErasedOp<'a>) -> BoxFuture<'a, Result<Verdict>> {
+    Box::pin(async { Ok(Verdict::Deny(PermissionError::default())) })
+}

@@ -1,0 +1,133 @@
+//! SQL text of the statements the mutation engine runs. Parameters are
+//! always `$n`; names come only from the schema.
+
+use super::ident::push_quoted_ident;
+use crate::schema::{EntityMeta, FieldMeta, Managed};
+
+/// `"a", "b", "c"`: every column of the entity, in field order.
+pub(crate) fn column_list(entity: &EntityMeta) -> String {
+    let mut sql = String::new();
+    for (i, field) in entity.fields.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        push_quoted_ident(&mut sql, field.column);
+    }
+    sql
+}
+
+fn id_column(entity: &EntityMeta) -> &'static str {
+    entity.managed(Managed::Id).map_or("id", |f| f.column)
+}
+
+/// `INSERT INTO t (every column) VALUES ($1, ...)`.
+pub(crate) fn insert(entity: &EntityMeta) -> String {
+    let mut sql = String::from("INSERT INTO ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" (");
+    sql.push_str(&column_list(entity));
+    sql.push_str(") VALUES (");
+    for i in 1..=entity.fields.len() {
+        if i > 1 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("${i}"));
+    }
+    sql.push(')');
+    sql
+}
+
+/// `SELECT every column FROM t WHERE id = ANY($1) FOR UPDATE`: the current
+/// rows of an update or delete, locked, in one statement.
+pub(crate) fn select_for_update(entity: &EntityMeta) -> String {
+    let mut sql = String::from("SELECT ");
+    sql.push_str(&column_list(entity));
+    sql.push_str(" FROM ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" WHERE ");
+    push_quoted_ident(&mut sql, id_column(entity));
+    sql.push_str(" = ANY($1) FOR UPDATE");
+    sql
+}
+
+/// `UPDATE t SET a = $1, ..., updated_at = $n WHERE id = $n+1`.
+pub(crate) fn update(entity: &EntityMeta, changed: &[&FieldMeta]) -> String {
+    let mut sql = String::from("UPDATE ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" SET ");
+    let updated_at = entity.managed(Managed::UpdatedAt).map(|f| f.column);
+    let columns = changed.iter().map(|f| f.column).chain(updated_at);
+    let mut n = 0;
+    for (i, column) in columns.enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        n = i + 1;
+        push_quoted_ident(&mut sql, column);
+        sql.push_str(&format!(" = ${n}"));
+    }
+    sql.push_str(" WHERE ");
+    push_quoted_ident(&mut sql, id_column(entity));
+    sql.push_str(&format!(" = ${}", n + 1));
+    sql
+}
+
+/// `DELETE FROM t WHERE id = ANY($1)`.
+pub(crate) fn delete(entity: &EntityMeta) -> String {
+    let mut sql = String::from("DELETE FROM ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" WHERE ");
+    push_quoted_ident(&mut sql, id_column(entity));
+    sql.push_str(" = ANY($1)");
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Casing, FieldKind};
+
+    const fn field(name: &'static str, kind: FieldKind, managed: Option<Managed>) -> FieldMeta {
+        FieldMeta {
+            rust_name: name,
+            name,
+            column: name,
+            kind,
+            nullable: false,
+            immutable: false,
+            unique: false,
+            managed,
+        }
+    }
+
+    static NOTES: EntityMeta = EntityMeta {
+        rust_name: "Note",
+        name: "notes",
+        table: "notes",
+        casing: Casing::Camel,
+        fields: &[
+            field("id", FieldKind::DbId, Some(Managed::Id)),
+            field("title", FieldKind::Text, None),
+            field("createdAt", FieldKind::Timestamp, Some(Managed::CreatedAt)),
+            field("updatedAt", FieldKind::Timestamp, Some(Managed::UpdatedAt)),
+        ],
+        relations: &[],
+    };
+
+    #[test]
+    fn renders_each_statement() {
+        assert_eq!(
+            insert(&NOTES),
+            r#"INSERT INTO "notes" ("id", "title", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4)"#
+        );
+        assert_eq!(
+            select_for_update(&NOTES),
+            r#"SELECT "id", "title", "createdAt", "updatedAt" FROM "notes" WHERE "id" = ANY($1) FOR UPDATE"#
+        );
+        assert_eq!(
+            update(&NOTES, &[&NOTES.fields[1]]),
+            r#"UPDATE "notes" SET "title" = $1, "updatedAt" = $2 WHERE "id" = $3"#
+        );
+        assert_eq!(delete(&NOTES), r#"DELETE FROM "notes" WHERE "id" = ANY($1)"#);
+    }
+}
