@@ -148,7 +148,10 @@ impl Fixture {
     async fn notes(&self) -> Vec<Note> {
         let client = self.db.client().await;
         let rows = client
-            .query("SELECT id, title, body, stars, user_id, created_at, updated_at FROM notes ORDER BY title", &[])
+            .query(
+                "SELECT id, title, body, stars, user_id, created_at, updated_at FROM notes ORDER BY title",
+                &[],
+            )
             .await
             .unwrap();
         rows.iter().map(|r| Note::from_row(r).unwrap()).collect()
@@ -216,8 +219,12 @@ async fn json_insert_update_delete() {
     assert_eq!(notes.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["a2", "b"]);
     assert_eq!(notes[0].body.as_deref(), Some("hello"));
 
-    db.do_mutations_json(&json!([{"action": "delete", "table": "notes", "id": a.to_string()}])).await.unwrap();
-    db.do_mutations_json(&json!([{"action": "delete", "table": "notes", "id": [b.to_string()]}])).await.unwrap();
+    db.do_mutations_json(&json!([{"action": "delete", "table": "notes", "id": a.to_string()}]))
+        .await
+        .unwrap();
+    db.do_mutations_json(&json!([{"action": "delete", "table": "notes", "id": [b.to_string()]}]))
+        .await
+        .unwrap();
     assert_eq!(f.count("notes").await, 0);
 }
 
@@ -284,18 +291,18 @@ async fn update_and_delete_permitters_see_the_stored_row() {
     assert_eq!(err.unwrap_err().to_string(), "not your row");
     assert_eq!(f.notes().await[0].title, "bob's");
     // Bob can.
-    f.as_user(&f.bob).do_mutations([Mutation::update(bobs_id, [Note::TITLE.set("still bob's")])]).await.unwrap();
+    f.as_user(&f.bob)
+        .do_mutations([Mutation::update(bobs_id, [Note::TITLE.set("still bob's")])])
+        .await
+        .unwrap();
     f.as_user(&f.bob).do_mutations([Mutation::delete::<Note>([bobs_id])]).await.unwrap();
 }
 
 #[tokio::test]
 async fn undeclared_actions_are_denied() {
     let f = Fixture::new().await;
-    let err = f
-        .as_user(&f.alice)
-        .do_mutations([Mutation::delete::<User>([f.alice.user_id])])
-        .await
-        .unwrap_err();
+    let err =
+        f.as_user(&f.alice).do_mutations([Mutation::delete::<User>([f.alice.user_id])]).await.unwrap_err();
     assert!(matches!(err, trombase::Error::Permission(_)));
     assert_eq!(err.to_string(), "Permission denied");
     assert_eq!(f.count("users").await, 2);
@@ -332,14 +339,29 @@ async fn typed_validation_errors() {
 
     let cases: Vec<(Vec<Mutation>, (&str, &str, Option<usize>))> = vec![
         (
-            vec![Mutation::insert(new_note(&f.alice, "ok")), Mutation::update(id, [Note::USER_ID.set(f.bob.user_id)])],
+            vec![
+                Mutation::insert(new_note(&f.alice, "ok")),
+                Mutation::update(id, [Note::USER_ID.set(f.bob.user_id)]),
+            ],
             ("payload.userId", "is immutable and cannot be changed", Some(1)),
         ),
-        (vec![Mutation::update(id, [Note::ID.set(DbId::new())])], ("payload.id", "is managed by the library and cannot be changed", Some(0))),
-        (vec![Mutation::update(id, [Note::CREATED_AT.set(Utc::now())])], ("payload.createdAt", "is managed by the library and cannot be changed", Some(0))),
-        (vec![Mutation::update::<Note>(id, [])], ("payload", "an update must change at least one field", Some(0))),
+        (
+            vec![Mutation::update(id, [Note::ID.set(DbId::new())])],
+            ("payload.id", "is managed by the library and cannot be changed", Some(0)),
+        ),
+        (
+            vec![Mutation::update(id, [Note::CREATED_AT.set(Utc::now())])],
+            ("payload.createdAt", "is managed by the library and cannot be changed", Some(0)),
+        ),
+        (
+            vec![Mutation::update::<Note>(id, [])],
+            ("payload", "an update must change at least one field", Some(0)),
+        ),
         (vec![Mutation::delete::<Note>([])], ("id", "a delete needs at least one id", Some(0))),
-        (vec![Mutation::update(id, [Note::TITLE.set("x"), Note::TITLE.set("y")])], ("payload.title", "is set twice", Some(0))),
+        (
+            vec![Mutation::update(id, [Note::TITLE.set("x"), Note::TITLE.set("y")])],
+            ("payload.title", "is set twice", Some(0)),
+        ),
     ];
     for (batch, expected) in cases {
         let err = db.do_mutations(batch).await.unwrap_err();
@@ -347,7 +369,13 @@ async fn typed_validation_errors() {
     }
     // Missing rows.
     let missing = DbId::new();
-    let err = db.do_mutations([Mutation::insert(new_note(&f.alice, "x")), Mutation::update(missing, [Note::TITLE.set("x")])]).await.unwrap_err();
+    let err = db
+        .do_mutations([
+            Mutation::insert(new_note(&f.alice, "x")),
+            Mutation::update(missing, [Note::TITLE.set("x")]),
+        ])
+        .await
+        .unwrap_err();
     assert!(matches!(err, trombase::Error::NotFound(_)), "{err:?}");
     assert_eq!(err.to_string(), format!("operation 1: notes {missing} not found"));
     let err = db.do_mutations([Mutation::delete::<Note>([id, missing])]).await.unwrap_err();
@@ -369,44 +397,94 @@ async fn json_validation_errors() {
     let cases = vec![
         (json!({"not": "an array"}), ("", "expected an array of mutations, got an object", None)),
         (json!([good, "text"]), ("", "expected an object, got a string", Some(1))),
-        (json!([{"action": "upsert", "table": "notes"}]), ("action", "unknown action `upsert`; expected insert, update or delete", Some(0))),
+        (
+            json!([{"action": "upsert", "table": "notes"}]),
+            ("action", "unknown action `upsert`; expected insert, update or delete", Some(0)),
+        ),
         (json!([{"action": 1, "table": "notes"}]), ("action", "expected a string, got a number", Some(0))),
         (json!([{"table": "notes"}]), ("action", "is required", Some(0))),
         (json!([{"action": "insert", "table": "nope"}]), ("table", "unknown table `nope`", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {}, "extra": 1}]), ("extra", "unknown key for an insert", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": []}]), ("payload", "expected an object, got an array", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1, "userId": me, "color": "red"}}]),
-            ("payload.color", "unknown field of `notes`", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": 5, "stars": 1, "userId": me}}]),
-            ("payload.title", "expected text, got a number", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1.5, "userId": me}}]),
-            ("payload.stars", "expected 32-bit integer, got a number", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "stars": 1, "userId": me}}]),
-            ("payload.title", "is required", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": null, "stars": 1, "userId": me}}]),
-            ("payload.title", "is required", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"title": "t", "stars": 1, "userId": me}}]),
-            ("payload.id", "is required", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": "not-an-id", "title": "t", "stars": 1, "userId": me}}]),
-            ("payload.id", "invalid DbId: expected 11 base62 characters, got 9", Some(0))),
-        (json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1, "userId": me, "createdAt": "2024-01-01T00:00:00Z"}}]),
-            ("payload.createdAt", "is managed by the library and cannot be set", Some(0))),
-        (json!([good, {"action": "update", "table": "notes", "id": id, "payload": {"updatedAt": "2024-01-01T00:00:00Z"}}]),
-            ("payload.updatedAt", "is managed by the library and cannot be changed", Some(1))),
-        (json!([{"action": "update", "table": "notes", "id": id, "payload": {"userId": me}}]),
-            ("payload.userId", "is immutable and cannot be changed", Some(0))),
-        (json!([{"action": "update", "table": "notes", "id": id, "payload": {}}]), ("payload", "an update must change at least one field", Some(0))),
-        (json!([{"action": "update", "table": "notes", "payload": {"title": "x"}}]), ("id", "is required", Some(0))),
-        (json!([{"action": "update", "table": "notes", "id": id, "payload": {"body": 7}}]), ("payload.body", "expected text, got a number", Some(0))),
-        (json!([{"action": "delete", "table": "notes", "id": []}]), ("id", "a delete needs at least one id", Some(0))),
-        (json!([{"action": "delete", "table": "notes", "id": [id, 5]}]), ("id[1]", "expected a string, got a number", Some(0))),
-        (json!([{"action": "delete", "table": "notes", "id": {"$ne": null}}]), ("id", "expected a string, got an object", Some(0))),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {}, "extra": 1}]),
+            ("extra", "unknown key for an insert", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": []}]),
+            ("payload", "expected an object, got an array", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1, "userId": me, "color": "red"}}]),
+            ("payload.color", "unknown field of `notes`", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": 5, "stars": 1, "userId": me}}]),
+            ("payload.title", "expected text, got a number", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1.5, "userId": me}}]),
+            ("payload.stars", "expected 32-bit integer, got a number", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "stars": 1, "userId": me}}]),
+            ("payload.title", "is required", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": null, "stars": 1, "userId": me}}]),
+            ("payload.title", "is required", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"title": "t", "stars": 1, "userId": me}}]),
+            ("payload.id", "is required", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": "not-an-id", "title": "t", "stars": 1, "userId": me}}]),
+            ("payload.id", "invalid DbId: expected 11 base62 characters, got 9", Some(0)),
+        ),
+        (
+            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1, "userId": me, "createdAt": "2024-01-01T00:00:00Z"}}]),
+            ("payload.createdAt", "is managed by the library and cannot be set", Some(0)),
+        ),
+        (
+            json!([good, {"action": "update", "table": "notes", "id": id, "payload": {"updatedAt": "2024-01-01T00:00:00Z"}}]),
+            ("payload.updatedAt", "is managed by the library and cannot be changed", Some(1)),
+        ),
+        (
+            json!([{"action": "update", "table": "notes", "id": id, "payload": {"userId": me}}]),
+            ("payload.userId", "is immutable and cannot be changed", Some(0)),
+        ),
+        (
+            json!([{"action": "update", "table": "notes", "id": id, "payload": {}}]),
+            ("payload", "an update must change at least one field", Some(0)),
+        ),
+        (
+            json!([{"action": "update", "table": "notes", "payload": {"title": "x"}}]),
+            ("id", "is required", Some(0)),
+        ),
+        (
+            json!([{"action": "update", "table": "notes", "id": id, "payload": {"body": 7}}]),
+            ("payload.body", "expected text, got a number", Some(0)),
+        ),
+        (
+            json!([{"action": "delete", "table": "notes", "id": []}]),
+            ("id", "a delete needs at least one id", Some(0)),
+        ),
+        (
+            json!([{"action": "delete", "table": "notes", "id": [id, 5]}]),
+            ("id[1]", "expected a string, got a number", Some(0)),
+        ),
+        (
+            json!([{"action": "delete", "table": "notes", "id": {"$ne": null}}]),
+            ("id", "expected a string, got an object", Some(0)),
+        ),
     ];
     for (batch, expected) in cases {
         let err = db.do_mutations_json(&batch).await.unwrap_err();
         assert_eq!(validation(&err), expected, "for {batch}");
     }
-    let err = db.do_mutations_json(&json!([{"action": "delete", "table": "notes", "id": DbId::new().to_string()}])).await.unwrap_err();
+    let err = db
+        .do_mutations_json(&json!([{"action": "delete", "table": "notes", "id": DbId::new().to_string()}]))
+        .await
+        .unwrap_err();
     assert!(matches!(err, trombase::Error::NotFound(_)));
     assert_eq!(f.notes().await, before, "no case changed anything");
 }
@@ -435,8 +513,12 @@ async fn an_expired_session_is_refused_before_any_sql() {
     let f = Fixture::new().await;
     let mut expired = f.alice.clone();
     expired.expires_at = Utc::now() - chrono::TimeDelta::seconds(1);
-    let err = f.as_user(&expired).do_mutations([Mutation::insert(new_note(&f.alice, "x"))]).await.unwrap_err();
-    assert!(matches!(&err, trombase::Error::Auth(a) if a.code == trombase::AuthErrorCode::SessionNotFound), "{err:?}");
+    let err =
+        f.as_user(&expired).do_mutations([Mutation::insert(new_note(&f.alice, "x"))]).await.unwrap_err();
+    assert!(
+        matches!(&err, trombase::Error::Auth(a) if a.code == trombase::AuthErrorCode::SessionNotFound),
+        "{err:?}"
+    );
     let err = f.as_user(&expired).do_mutations_json(&json!("junk")).await.unwrap_err();
     assert!(matches!(err, trombase::Error::Auth(_)), "expiry is checked before parsing");
     assert_eq!(f.count("notes").await, 0);
@@ -452,7 +534,15 @@ async fn big_batches_are_all_or_nothing() {
     assert_eq!(f.count("notes").await, 500);
     // One delete of 500 ids, then a failing insert: the delete is undone.
     let dup = NewNote { id: ids[0], ..new_note(&f.alice, "dup") };
-    let err = db.do_mutations([Mutation::delete::<Note>(ids.clone()), Mutation::insert(new_note(&f.alice, "x")), Mutation::insert(dup.clone()), Mutation::insert(dup)]).await.unwrap_err();
+    let err = db
+        .do_mutations([
+            Mutation::delete::<Note>(ids.clone()),
+            Mutation::insert(new_note(&f.alice, "x")),
+            Mutation::insert(dup.clone()),
+            Mutation::insert(dup),
+        ])
+        .await
+        .unwrap_err();
     assert_eq!(err.operation(), Some(3), "{err}");
     assert_eq!(f.count("notes").await, 500);
     db.do_mutations([Mutation::delete::<Note>(ids)]).await.unwrap();
@@ -476,8 +566,8 @@ fn schema() -> trombase::schema::Schema {
 fn malformed_json_text_is_a_validation_error() {
     for text in [
         &b"[{\"action\": \"insert\""[..],
-        b"[\"\\udc00\"]",                // lone surrogate escape
-        b"[\"\xff\xfe\"]",               // not UTF-8
+        b"[\"\\udc00\"]",  // lone surrogate escape
+        b"[\"\xff\xfe\"]", // not UTF-8
         b"",
         b"nul",
     ] {
@@ -515,7 +605,8 @@ fn hostile_batches_get_typed_errors() {
         let err = Mutation::parse_json_batch(&schema, &case, 10_000).unwrap_err();
         assert!(matches!(err, trombase::Error::Validation(_)), "{case}: {err:?}");
     }
-    let huge = serde_json::Value::Array(vec![json!({"action": "delete", "table": "notes", "id": id}); 10_001]);
+    let huge =
+        serde_json::Value::Array(vec![json!({"action": "delete", "table": "notes", "id": id}); 10_001]);
     let err = Mutation::parse_json_batch(&schema, &huge, 10_000).unwrap_err();
     assert_eq!(err.to_string(), "a batch may hold at most 10000 mutations, got 10001");
 }
@@ -527,8 +618,14 @@ mod generated {
     /// Any JSON value, biased towards the keys and values mutations use.
     fn any_json() -> impl Strategy<Value = serde_json::Value> {
         let key = prop_oneof![
-            Just("action".to_owned()), Just("table".to_owned()), Just("payload".to_owned()), Just("id".to_owned()),
-            Just("title".to_owned()), Just("userId".to_owned()), Just("stars".to_owned()), Just("createdAt".to_owned()),
+            Just("action".to_owned()),
+            Just("table".to_owned()),
+            Just("payload".to_owned()),
+            Just("id".to_owned()),
+            Just("title".to_owned()),
+            Just("userId".to_owned()),
+            Just("stars".to_owned()),
+            Just("createdAt".to_owned()),
             ".*",
         ];
         let leaf = prop_oneof![
@@ -537,8 +634,13 @@ mod generated {
             any::<i64>().prop_map(|n| json!(n)),
             any::<f64>().prop_map(|n| json!(n)),
             prop_oneof![
-                Just("insert".to_owned()), Just("update".to_owned()), Just("delete".to_owned()), Just("notes".to_owned()),
-                Just("users".to_owned()), Just(DbId::new().to_string()), ".*",
+                Just("insert".to_owned()),
+                Just("update".to_owned()),
+                Just("delete".to_owned()),
+                Just("notes".to_owned()),
+                Just("users".to_owned()),
+                Just(DbId::new().to_string()),
+                ".*",
             ]
             .prop_map(|s| json!(s)),
         ];
