@@ -93,6 +93,17 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// A live session of `user_id`, valid for an hour, as the auth system would
+/// hand one out.
+pub fn session_for(user_id: trombase::DbId) -> trombase::Session {
+    trombase::Session {
+        id: trombase::DbId::new(),
+        user_id,
+        expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
+        token: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;
@@ -105,16 +116,5 @@ mod tests {
             with_database("postgres://u@h/db?sslmode=disable", "x"),
             "postgres://u@h/x?sslmode=disable"
         );
-    }
-}
-
-/// A live session of `user_id`, valid for an hour, as the auth system would
-/// hand one out.
-pub fn session_for(user_id: trombase::DbId) -> trombase::Session {
-    trombase::Session {
-        id: trombase::DbId::new(),
-        user_id,
-        expires_at: chrono::Utc::now() + chrono::TimeDelta::hours(1),
-        token: None,
     }
 }

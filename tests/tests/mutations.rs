@@ -167,7 +167,10 @@ fn new_note(owner: &Session, title: &str) -> NewNote {
     NewNote { id: DbId::new(), title: title.into(), body: None, stars: 0, user_id: owner.user_id }
 }
 
-fn validation(err: &trombase::Error) -> (&str, &str, Option<usize>) {
+/// What a validation error says: (path, message, operation index).
+type Said<'a> = (&'a str, &'a str, Option<usize>);
+
+fn validation(err: &trombase::Error) -> Said<'_> {
     match err {
         trombase::Error::Validation(v) => (v.path.as_str(), v.message.as_str(), v.operation),
         other => panic!("expected a validation error, got {other:?}"),
@@ -337,7 +340,7 @@ async fn typed_validation_errors() {
     let before = f.notes().await;
     let db = f.as_user(&f.alice);
 
-    let cases: Vec<(Vec<Mutation>, (&str, &str, Option<usize>))> = vec![
+    let cases: Vec<(Vec<Mutation>, Said)> = vec![
         (
             vec![
                 Mutation::insert(new_note(&f.alice, "ok")),
