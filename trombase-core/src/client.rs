@@ -8,6 +8,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::auth::tables as auth_tables;
+use crate::auth::{Auth, AuthConfig};
 use crate::db::Db;
 use crate::email::{EmailSender, LogEmailSender};
 use crate::error::{DatabaseError, SchemaError};
@@ -22,6 +23,8 @@ pub(crate) struct Core {
     #[allow(dead_code)] // read by auth
     pub(crate) email: Arc<dyn EmailSender>,
     pub(crate) limits: Limits,
+    #[allow(dead_code)] // read by auth
+    pub(crate) auth: AuthConfig,
 }
 
 /// Guard rails for untrusted input.
@@ -43,6 +46,8 @@ impl Default for Limits {
 pub struct TromBase {
     /// Entity data: `trom.db.with_session(&session)`.
     pub db: Db,
+    /// Registration, login, sessions and password resets.
+    pub auth: Auth,
     core: Arc<Core>,
 }
 
@@ -114,6 +119,7 @@ pub struct TromBaseBuilder {
     connect_timeout: Option<Duration>,
     email: Arc<dyn EmailSender>,
     limits: Limits,
+    auth: AuthConfig,
 }
 
 impl Default for TromBaseBuilder {
@@ -126,6 +132,7 @@ impl Default for TromBaseBuilder {
             connect_timeout: Some(Duration::from_secs(10)),
             email: Arc::new(LogEmailSender),
             limits: Limits::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -169,6 +176,12 @@ impl TromBaseBuilder {
         self
     }
 
+    /// Session and reset-token lifetimes, password hashing parameters.
+    pub fn auth_config(mut self, config: AuthConfig) -> Self {
+        self.auth = config;
+        self
+    }
+
     /// The most mutations one JSON batch may hold (default 10,000).
     pub fn max_batch_size(mut self, n: usize) -> Self {
         self.limits.max_batch = n;
@@ -194,7 +207,7 @@ impl TromBaseBuilder {
             .build()
             .map_err(|e| DatabaseError::new("building the connection pool", e))?;
         drop(pool.get().await?);
-        let core = Arc::new(Core { pool, schema, email: self.email, limits: self.limits });
-        Ok(TromBase { db: Db::new(Arc::clone(&core)), core })
+        let core = Arc::new(Core { pool, schema, email: self.email, limits: self.limits, auth: self.auth });
+        Ok(TromBase { db: Db::new(Arc::clone(&core)), auth: Auth::new(Arc::clone(&core)), core })
     }
 }
