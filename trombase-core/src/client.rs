@@ -1,6 +1,7 @@
 //! [`TromBase`]: the connection pool, the schema and the email sender, wired
 //! together; and its builder.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::db::Db;
 use crate::email::{EmailSender, LogEmailSender};
 use crate::error::{DatabaseError, SchemaError};
 use crate::permit::EntityHandle;
+use crate::query::ReadLimits;
 use crate::schema::Schema;
 use crate::{Entity, Error, Result};
 
@@ -25,6 +27,8 @@ pub(crate) struct Core {
     pub(crate) limits: Limits,
     #[allow(dead_code)] // read by auth
     pub(crate) auth: AuthConfig,
+    /// Statements sent to the database (diagnostics: proves one read is one statement).
+    pub(crate) statements: AtomicU64,
 }
 
 /// Guard rails for untrusted input.
@@ -32,11 +36,13 @@ pub(crate) struct Core {
 pub(crate) struct Limits {
     /// The most mutations one JSON batch may hold.
     pub(crate) max_batch: usize,
+    /// Guard rails of JSON reads.
+    pub(crate) reads: ReadLimits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_batch: 10_000 }
+        Limits { max_batch: 10_000, reads: ReadLimits::default() }
     }
 }
 
@@ -66,6 +72,12 @@ impl TromBase {
     /// The checked schema.
     pub fn schema(&self) -> &Schema {
         &self.core.schema
+    }
+
+    /// How many statements the library has sent to the database so far
+    /// (diagnostics and tests: a select is one statement).
+    pub fn statements_executed(&self) -> u64 {
+        self.core.statements.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The connection pool, for the application's own queries.
@@ -182,6 +194,13 @@ impl TromBaseBuilder {
         self
     }
 
+    /// Guard rails for untrusted JSON reads (depth, default and maximum
+    /// limit, `in` list length).
+    pub fn read_limits(mut self, limits: ReadLimits) -> Self {
+        self.limits.reads = limits;
+        self
+    }
+
     /// The most mutations one JSON batch may hold (default 10,000).
     pub fn max_batch_size(mut self, n: usize) -> Self {
         self.limits.max_batch = n;
@@ -207,7 +226,14 @@ impl TromBaseBuilder {
             .build()
             .map_err(|e| DatabaseError::new("building the connection pool", e))?;
         drop(pool.get().await?);
-        let core = Arc::new(Core { pool, schema, email: self.email, limits: self.limits, auth: self.auth });
+        let core = Arc::new(Core {
+            pool,
+            schema,
+            email: self.email,
+            limits: self.limits,
+            auth: self.auth,
+            statements: AtomicU64::new(0),
+        });
         Ok(TromBase { db: Db::new(Arc::clone(&core)), auth: Auth::new(Arc::clone(&core)), core })
     }
 }

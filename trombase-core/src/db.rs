@@ -6,7 +6,10 @@ use chrono::Utc;
 
 use crate::client::Core;
 use crate::mutation::{self, Mutation};
-use crate::{AuthError, AuthErrorCode, Result, Session};
+use crate::query::{parse_select, Query, Root, RowShape};
+use crate::read;
+use crate::render::RowForm;
+use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
 
 /// The data side of a [`TromBase`](crate::TromBase). It can do nothing by
 /// itself: bind a session first with [`Db::with_session`].
@@ -89,6 +92,61 @@ impl SessionDb {
         self.check_session()?;
         let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
         mutation::run(&self.core, &self.session, mutations).await
+    }
+
+    /// A typed read, as one statement however many relations it embeds.
+    /// Every entity it touches is checked by its read permitter first; row
+    /// filters they answer apply wherever that entity appears.
+    ///
+    /// ```no_run
+    /// # use trombase::prelude::*;
+    /// # #[derive(Entity, Debug)]
+    /// # #[entity(table = "users")]
+    /// # #[relation(notes = resolves_to_many(Note, user_id -> id))]
+    /// # pub struct User { pub id: DbId, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    /// # #[derive(Entity, Debug)]
+    /// # #[entity(table = "notes")]
+    /// # #[relation(author = points_to(User, user_id -> id))]
+    /// # pub struct Note { pub id: DbId, pub title: String, pub user_id: DbId, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    /// # async fn run(db: trombase::SessionDb) -> trombase::Result<()> {
+    /// let mine: Vec<Note> = db
+    ///     .select(Note::query().filter(Note::TITLE.ilike("%rust%")).order_by(Note::CREATED_AT.desc()).limit(50))
+    ///     .await?;
+    /// let with_authors: Vec<(Note, Option<User>)> = db.select(Note::query().with(Note::AUTHOR)).await?;
+    /// let feeds: Vec<(User, Vec<Note>)> = db
+    ///     .select(User::query().with(User::NOTES.query().order_by(Note::CREATED_AT.desc()).limit(10)))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn select<E: crate::Entity, R: RowShape>(&self, query: Query<E, R, Root>) -> Result<Vec<R>> {
+        self.check_session()?;
+        let rows = read::run(&self.core, &self.session, query.node.clone(), RowForm::Columns).await?;
+        rows.iter().map(|row| R::decode_row(row, &query.node, &mut 0)).collect()
+    }
+
+    /// A read from the JSON select action of HTTP clients (untrusted), e.g.
+    /// `{"table":"notes","where":{"title":{"like":"%a%"}},"with":{"author":true},
+    /// "orderBy":[{"field":"createdAt","direction":"desc"}],"limit":50}`.
+    /// Validated against the schema and the configured guard rails; returns
+    /// rows as JSON objects keyed by logical names.
+    pub async fn select_json(&self, action: &serde_json::Value) -> Result<Vec<serde_json::Value>> {
+        self.select_json_with(action, false).await
+    }
+
+    /// [`select_json`](Self::select_json) for an action decoded from a query
+    /// string, where numbers and booleans arrive as strings: they are read as
+    /// the kind of the field they are compared with.
+    pub async fn select_json_from_query_string(&self, action: &serde_json::Value) -> Result<Vec<serde_json::Value>> {
+        self.select_json_with(action, true).await
+    }
+
+    async fn select_json_with(&self, action: &serde_json::Value, coerce: bool) -> Result<Vec<serde_json::Value>> {
+        self.check_session()?;
+        let node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
+        let rows = read::run(&self.core, &self.session, node, RowForm::Json).await?;
+        rows.iter()
+            .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))
+            .collect()
     }
 
     /// Refuses a session that has expired, before any SQL runs.

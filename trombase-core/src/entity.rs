@@ -47,6 +47,11 @@ pub trait Entity: Sized + Send + Sync + 'static {
         serde_json::Value::Object(object)
     }
 
+    /// A typed read of this entity: `Note::query().filter(...)`.
+    fn query() -> crate::query::Query<Self> {
+        crate::query::Query::new()
+    }
+
     /// Asks this entity's permitter for `op`'s action. Actions the entity
     /// declares no permitter for are denied.
     fn permit<'a>(

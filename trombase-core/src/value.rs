@@ -128,6 +128,14 @@ impl Value {
     }
 }
 
+/// Untrusted text echoed in an error message: at most 64 characters.
+pub(crate) fn clip(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// The JSON type of a value, for error messages.
 pub(crate) fn json_type_name(json: &serde_json::Value) -> &'static str {
     match json {

@@ -105,7 +105,8 @@ pub mod prelude {
     pub use crate::Entity;
     pub use trombase_core::__private::{DateTime, Utc};
     pub use trombase_core::permit::{Action, CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
+    pub use trombase_core::query::{count, Cols, Grouped, Query};
     pub use trombase_core::{
-        DbId, Error, Field, Filter, Json, PermissionError, Relation, Session, Sql, TromBase,
+        DbId, Error, Field, Filter, Json, Mutation, PermissionError, Relation, Session, SessionDb, Sql, TromBase,
     };
 }

@@ -23,7 +23,7 @@ pub(crate) async fn run(core: &Core, session: &Session, mutations: Vec<Mutation>
     }
     let mut client = core.pool.get().await?;
     let tx = client.transaction().await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
-    let outcome = run_in(&tx, session, mutations).await;
+    let outcome = run_in(&tx, session, mutations, &core.statements).await;
     match outcome {
         Ok(()) => tx.commit().await.map_err(|e| Error::from_db(e, "committing a mutation batch")),
         Err(err) => {
@@ -35,8 +35,13 @@ pub(crate) async fn run(core: &Core, session: &Session, mutations: Vec<Mutation>
     }
 }
 
-async fn run_in(tx: &Transaction<'_>, session: &Session, mutations: Vec<Mutation>) -> Result<()> {
-    let sql = Sql::__from_transaction(tx);
+async fn run_in(
+    tx: &Transaction<'_>,
+    session: &Session,
+    mutations: Vec<Mutation>,
+    statements: &std::sync::atomic::AtomicU64,
+) -> Result<()> {
+    let sql = Sql::in_transaction(tx, statements);
     let mut pipeline = Pipeline::default();
     let now = now();
     for (index, mutation) in mutations.into_iter().enumerate() {

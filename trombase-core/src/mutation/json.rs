@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{Mutation, MutationKind};
 use crate::schema::{EntityMeta, Schema};
-use crate::value::json_type_name;
+use crate::value::{clip, json_type_name};
 use crate::{DbId, Error, Result, Value};
 
 /// Parses a JSON batch, allowing at most `max_operations` operations.
@@ -139,12 +139,4 @@ fn id(json: Option<&Json>, path: &str) -> Result<DbId> {
 
 fn unknown_field(entity: &EntityMeta, key: &str) -> Error {
     Error::validation(format!("payload.{}", clip(key)), format!("unknown field of `{}`", entity.name))
-}
-
-/// Echoes at most 64 characters of untrusted text in messages.
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(64) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }

@@ -12,7 +12,6 @@ use crate::{DbId, Entity, PermissionError, Result, Session, Sql, Value};
 
 /// A permitter's answer, with the entity type erased.
 #[derive(Debug)]
-#[allow(dead_code)] // filters are applied by select
 pub(crate) enum Verdict {
     Allow,
     Deny(PermissionError),
@@ -20,9 +19,8 @@ pub(crate) enum Verdict {
 }
 
 /// An operation to check, with rows still undecoded.
-#[allow(dead_code)] // reads are checked by select
 pub(crate) enum ErasedOp<'a> {
-    Read { columns: &'a [&'static FieldMeta] },
+    Read { columns: &'a [&'static FieldMeta], filter: Option<&'a Predicate> },
     Create { id: DbId, values: &'a [Value], json: &'a serde_json::Value },
     Update { id: DbId, changes: &'a [(&'static FieldMeta, Value)], current: &'a Row },
     Delete { ids: &'a [DbId], rows: &'a [Row] },
@@ -78,8 +76,8 @@ fn check<'a, E: Entity>(
     Box::pin(async move {
         let entity = E::META;
         let permit = match op {
-            ErasedOp::Read { columns } => {
-                E::permit(session, sql, &Operation::Read(ReadOp { entity, columns })).await
+            ErasedOp::Read { columns, filter } => {
+                E::permit(session, sql, &Operation::Read(ReadOp { entity, columns, filter })).await
             }
             ErasedOp::Create { id, values, json } => {
                 let row = E::from_values(values.to_vec())?;

@@ -1,5 +1,6 @@
 //! [`Operation`]: what a permitter is asked about.
 
+use crate::query::Predicate;
 use crate::schema::{EntityMeta, FieldMeta};
 use crate::{DbId, Value};
 
@@ -64,7 +65,12 @@ impl<E> Operation<'_, E> {
     }
 }
 
-/// A read: which columns are asked for.
+/// A read: which columns are asked for, and the caller's filter.
+///
+/// The read permitter runs once per entity per select, before the SQL; when
+/// an entity appears at several places of one select, `columns` is the union
+/// of what each asks for and `filter` the caller's filter where it first
+/// appears (the root first).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ReadOp<'a> {
@@ -72,6 +78,8 @@ pub struct ReadOp<'a> {
     pub entity: &'static EntityMeta,
     /// The columns requested.
     pub columns: &'a [&'static FieldMeta],
+    /// The caller's filter on this entity, if any.
+    pub filter: Option<&'a Predicate>,
 }
 
 /// An insert: the new row as it will be written.

@@ -1,5 +1,17 @@
-//! The query IR: plain data describing reads, with no SQL text.
+//! The query IR: plain data describing reads, with no SQL text; and the
+//! typed builder that produces it.
 
+mod compare;
+mod json;
 mod predicate;
+mod select;
+mod shape;
+mod typed;
 
+pub use json::{parse_select, ReadLimits};
 pub use predicate::{CompareOp, Filter, Predicate};
+pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderTerm, SelectNode};
+pub use shape::{ColumnValues, Cols, EmbedShape, Grouped, RowShape};
+pub use typed::{
+    count, Agg, AggregateSet, ColumnSet, EmbedSpec, GroupedQuery, Order, Ordered, Query, Root, Summable, Via,
+};

@@ -2,5 +2,10 @@
 
 mod ident;
 pub(crate) mod mutation;
+mod params;
+mod predicate;
+mod select;
 
 pub use ident::{quote_ident, quote_literal};
+pub use params::Param;
+pub use select::{render_select, RenderedSelect, RowForm};

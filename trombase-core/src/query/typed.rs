@@ -1,0 +1,364 @@
+//! The typed read builder: `Note::query().filter(...).order_by(...).with(...)`.
+//! Every piece is checked by the compiler against the entity: fields of
+//! another entity, values of the wrong type and relations the entity does
+//! not have do not compile.
+
+use std::marker::PhantomData;
+
+use super::shape::{ColumnValues, Cols, EmbedShape, Grouped, RowShape};
+use super::{AggregateFn, AggregateTerm, Direction, Embed, Filter, OrderTerm, Predicate, SelectNode};
+use crate::field_ref::{Many, One};
+use crate::permit::EntityHandle;
+use crate::schema::{FieldMeta, RelationMeta};
+use crate::{Entity, Field, FieldType, Relation};
+
+/// Marks a query read at the top level (what `select` takes).
+#[derive(Debug, Clone, Copy)]
+pub struct Root;
+
+/// Marks a query embedded in entity `P` through a relation of cardinality `C`.
+#[derive(Debug, Clone, Copy)]
+pub struct Via<P, C> {
+    relation: &'static RelationMeta,
+    marker: PhantomData<fn() -> (P, C)>,
+}
+
+/// A typed read of entity `E` returning rows of `R`.
+#[derive(Debug, Clone)]
+pub struct Query<E, R = E, V = Root> {
+    pub(crate) node: SelectNode,
+    via: V,
+    marker: PhantomData<fn() -> (E, R)>,
+}
+
+impl<E: Entity> Query<E> {
+    /// Every row of `E` the session may read, all fields.
+    pub fn new() -> Self {
+        Query { node: SelectNode::new(EntityHandle::of::<E>()), via: Root, marker: PhantomData }
+    }
+}
+
+impl<E: Entity> Default for Query<E> {
+    fn default() -> Self {
+        Query::new()
+    }
+}
+
+impl<E: Entity, R, V> Query<E, R, V> {
+    fn retype<R2>(self) -> Query<E, R2, V> {
+        Query { node: self.node, via: self.via, marker: PhantomData }
+    }
+
+    /// Only rows matching `filter` (several calls combine with AND).
+    pub fn filter(mut self, filter: Filter<E>) -> Self {
+        let predicate = filter.into_predicate();
+        self.node.filter = Some(match self.node.filter.take() {
+            None => predicate,
+            Some(previous) => Predicate::And(vec![previous, predicate]),
+        });
+        self
+    }
+
+    /// Orders by a field (`Note::CREATED_AT.desc()`); later calls break ties.
+    pub fn order_by(mut self, order: Order<E>) -> Self {
+        self.node.order.push(order.term);
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.node.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.node.offset = Some(n);
+        self
+    }
+
+    /// Embeds a relation in each row: `.with(Note::AUTHOR)` gives
+    /// `(Note, Option<User>)`, `.with(User::NOTES)` gives `(User, Vec<Note>)`,
+    /// and `.with(User::NOTES.query().limit(10))` shapes the embedded read.
+    pub fn with<S: EmbedSpec<E>>(mut self, embed: S) -> Query<E, (R, S::Out), V> {
+        self.node.embeds.push(embed.into_embed());
+        self.retype()
+    }
+
+    /// The IR this query builds (for inspection and tests).
+    pub fn node(&self) -> &SelectNode {
+        &self.node
+    }
+}
+
+impl<E: Entity, V> Query<E, E, V> {
+    /// Only these fields, as a tuple: `.columns((Note::ID, Note::TITLE))`
+    /// gives rows `Cols((DbId, String))`. Call before `with`.
+    pub fn columns<C: ColumnSet<E>>(mut self, columns: C) -> Query<E, Cols<C::Values>, V> {
+        self.node.columns = columns.fields();
+        self.retype()
+    }
+
+    /// Aggregates over the rows: `.aggregate((count(), Note::STARS.sum()))`
+    /// gives one row `Grouped { group: (), values: (i64, Option<i64>) }`.
+    pub fn aggregate<A: AggregateSet<E>>(self, aggregates: A) -> Query<E, Grouped<(), A::Values>, V> {
+        self.group_by(()).aggregate(aggregates)
+    }
+
+    /// Groups by these fields (which are also returned), to aggregate next.
+    pub fn group_by<C: ColumnSet<E>>(mut self, fields: C) -> GroupedQuery<E, C::Values, V> {
+        self.node.columns = fields.fields();
+        GroupedQuery { query: self.retype() }
+    }
+}
+
+/// A query grouped by some fields, waiting for its aggregates.
+#[derive(Debug, Clone)]
+pub struct GroupedQuery<E, G, V = Root> {
+    query: Query<E, G, V>,
+}
+
+impl<E: Entity, G: ColumnValues, V> GroupedQuery<E, G, V> {
+    /// The aggregates of each group.
+    pub fn aggregate<A: AggregateSet<E>>(mut self, aggregates: A) -> Query<E, Grouped<G, A::Values>, V> {
+        self.query.node.aggregates = aggregates.terms();
+        for (i, term) in self.query.node.aggregates.iter_mut().enumerate() {
+            term.alias = format!("a{i}");
+        }
+        self.query.retype()
+    }
+}
+
+// ---- embedding ----
+
+/// What `with` accepts on a query of `P`: a relation of `P`, or a query made
+/// from one (`User::NOTES.query()...`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a relation of `{P}`",
+    label = "not a relation of the queried entity"
+)]
+pub trait EmbedSpec<P> {
+    /// What each row gets: `Option<T>` or `Vec<T>`.
+    type Out: EmbedShape;
+    #[doc(hidden)]
+    fn into_embed(self) -> Embed;
+}
+
+impl<P: Entity, T: Entity, C> Relation<P, T, C> {
+    /// A query of the related rows, to filter, order, limit or nest further.
+    pub fn query(self) -> Query<T, T, Via<P, C>> {
+        Query {
+            node: SelectNode::new(EntityHandle::of::<T>()),
+            via: Via { relation: self.meta(), marker: PhantomData },
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<P: Entity, T: Entity> EmbedSpec<P> for Relation<P, T, One> {
+    type Out = Option<T>;
+    fn into_embed(self) -> Embed {
+        self.query().into_embed()
+    }
+}
+
+impl<P: Entity, T: Entity> EmbedSpec<P> for Relation<P, T, Many> {
+    type Out = Vec<T>;
+    fn into_embed(self) -> Embed {
+        self.query().into_embed()
+    }
+}
+
+impl<P: Entity, T: Entity, R: RowShape> EmbedSpec<P> for Query<T, R, Via<P, One>> {
+    type Out = Option<R>;
+    fn into_embed(self) -> Embed {
+        Embed { relation: self.via.relation, node: self.node }
+    }
+}
+
+impl<P: Entity, T: Entity, R: RowShape> EmbedSpec<P> for Query<T, R, Via<P, Many>> {
+    type Out = Vec<R>;
+    fn into_embed(self) -> Embed {
+        Embed { relation: self.via.relation, node: self.node }
+    }
+}
+
+// ---- ordering ----
+
+/// An ordering term of entity `E`: `Note::CREATED_AT.desc()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Order<E> {
+    term: OrderTerm,
+    marker: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity, T: FieldType> Field<E, T> {
+    /// Smallest first.
+    pub fn asc(self) -> Order<E> {
+        Order { term: OrderTerm { field: self.meta(), direction: Direction::Asc }, marker: PhantomData }
+    }
+
+    /// Largest first.
+    pub fn desc(self) -> Order<E> {
+        Order { term: OrderTerm { field: self.meta(), direction: Direction::Desc }, marker: PhantomData }
+    }
+}
+
+// ---- column sets ----
+
+/// A tuple of fields of `E`: `(Note::ID, Note::TITLE)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tuple of fields of `{E}`",
+    label = "expected a tuple of `{E}`'s fields, like `({E}::ID,)`"
+)]
+pub trait ColumnSet<E> {
+    /// The tuple of their Rust types.
+    type Values: ColumnValues;
+    #[doc(hidden)]
+    fn fields(&self) -> Vec<&'static FieldMeta>;
+}
+
+macro_rules! column_set {
+    ($($t:ident $i:tt),*) => {
+        impl<E: Entity, $($t: FieldType),*> ColumnSet<E> for ($(Field<E, $t>,)*) {
+            type Values = ($($t,)*);
+            fn fields(&self) -> Vec<&'static FieldMeta> {
+                vec![$(self.$i.meta()),*]
+            }
+        }
+    };
+}
+
+impl<E: Entity> ColumnSet<E> for () {
+    type Values = ();
+    fn fields(&self) -> Vec<&'static FieldMeta> {
+        Vec::new()
+    }
+}
+
+column_set!(A 0);
+column_set!(A 0, B 1);
+column_set!(A 0, B 1, C 2);
+column_set!(A 0, B 1, C 2, D 3);
+column_set!(A 0, B 1, C 2, D 3, F 4);
+column_set!(A 0, B 1, C 2, D 3, F 4, G 5);
+column_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6);
+column_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7);
+
+// ---- aggregates ----
+
+/// An aggregate over entity `E` producing a `T`: `count()`,
+/// `Note::STARS.sum()`, `Note::USER_ID.count_distinct()`.
+#[derive(Debug, Clone)]
+pub struct Agg<E, T> {
+    term: AggregateTerm,
+    marker: PhantomData<fn() -> (E, T)>,
+}
+
+impl<E, T> Agg<E, T> {
+    fn new(func: AggregateFn, field: Option<&'static FieldMeta>, distinct: bool) -> Self {
+        Agg { term: AggregateTerm { alias: String::new(), func, field, distinct }, marker: PhantomData }
+    }
+}
+
+/// `count(*)`: the number of rows.
+pub fn count<E: Entity>() -> Agg<E, i64> {
+    Agg::new(AggregateFn::Count, None, false)
+}
+
+/// Numbers that can be summed and averaged; `Sum` is the type of the sum.
+pub trait Summable: FieldType {
+    /// `i64` for integers, `f64` for `f64`.
+    type Sum: FieldType;
+}
+impl Summable for i16 {
+    type Sum = i64;
+}
+impl Summable for i32 {
+    type Sum = i64;
+}
+impl Summable for i64 {
+    type Sum = i64;
+}
+impl Summable for f64 {
+    type Sum = f64;
+}
+
+/// Values with an order, for `min` and `max`.
+pub trait Ordered: FieldType {}
+impl Ordered for String {}
+impl Ordered for i16 {}
+impl Ordered for i32 {}
+impl Ordered for i64 {}
+impl Ordered for f64 {}
+impl Ordered for crate::DbId {}
+impl Ordered for chrono::DateTime<chrono::Utc> {}
+
+impl<E: Entity, T: FieldType> Field<E, T> {
+    /// `count(field)`: rows where the field is not null.
+    pub fn count(self) -> Agg<E, i64> {
+        Agg::new(AggregateFn::Count, Some(self.meta()), false)
+    }
+
+    /// `count(DISTINCT field)`.
+    pub fn count_distinct(self) -> Agg<E, i64> {
+        Agg::new(AggregateFn::Count, Some(self.meta()), true)
+    }
+}
+
+impl<E: Entity, T: FieldType> Field<E, T>
+where
+    T::Inner: Summable,
+{
+    /// `sum(field)`; `None` over no rows.
+    pub fn sum(self) -> Agg<E, Option<<T::Inner as Summable>::Sum>> {
+        Agg::new(AggregateFn::Sum, Some(self.meta()), false)
+    }
+
+    /// `avg(field)`; `None` over no rows.
+    pub fn avg(self) -> Agg<E, Option<f64>> {
+        Agg::new(AggregateFn::Avg, Some(self.meta()), false)
+    }
+}
+
+impl<E: Entity, T: FieldType> Field<E, T>
+where
+    T::Inner: Ordered,
+{
+    /// `min(field)`; `None` over no rows.
+    pub fn min(self) -> Agg<E, Option<T::Inner>> {
+        Agg::new(AggregateFn::Min, Some(self.meta()), false)
+    }
+
+    /// `max(field)`; `None` over no rows.
+    pub fn max(self) -> Agg<E, Option<T::Inner>> {
+        Agg::new(AggregateFn::Max, Some(self.meta()), false)
+    }
+}
+
+/// A tuple of aggregates over `E`.
+#[diagnostic::on_unimplemented(message = "`{Self}` is not a tuple of aggregates over `{E}`")]
+pub trait AggregateSet<E> {
+    /// The tuple of their result types.
+    type Values: ColumnValues;
+    #[doc(hidden)]
+    fn terms(self) -> Vec<AggregateTerm>;
+}
+
+macro_rules! aggregate_set {
+    ($($t:ident $i:tt),*) => {
+        impl<E: Entity, $($t: FieldType),*> AggregateSet<E> for ($(Agg<E, $t>,)*) {
+            type Values = ($($t,)*);
+            fn terms(self) -> Vec<AggregateTerm> {
+                vec![$(self.$i.term),*]
+            }
+        }
+    };
+}
+
+aggregate_set!(A 0);
+aggregate_set!(A 0, B 1);
+aggregate_set!(A 0, B 1, C 2);
+aggregate_set!(A 0, B 1, C 2, D 3);
+aggregate_set!(A 0, B 1, C 2, D 3, F 4);
+aggregate_set!(A 0, B 1, C 2, D 3, F 4, G 5);

@@ -1,0 +1,64 @@
+//! Bind parameters of rendered SQL.
+
+use std::error::Error as StdError;
+
+use bytes::BytesMut;
+use chrono::{DateTime, Utc};
+use postgres_types::{to_sql_checked, IsNull, ToSql, Type};
+
+use crate::schema::FieldKind;
+use crate::{DbId, Value};
+
+/// One bind parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// A column value.
+    Value(Value),
+    /// An array of values of one kind (for `= ANY($n)`).
+    List(FieldKind, Vec<Value>),
+    /// A `bigint` (limits and offsets).
+    Int(i64),
+}
+
+impl ToSql for Param {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Param::Value(value) => value.to_sql(ty, out),
+            Param::Int(n) => n.to_sql(ty, out),
+            Param::List(kind, values) => list_to_sql(*kind, values, ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// Encodes a list as a typed PostgreSQL array.
+fn list_to_sql(
+    kind: FieldKind,
+    values: &[Value],
+    ty: &Type,
+    out: &mut BytesMut,
+) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    macro_rules! typed {
+        ($variant:ident, $t:ty) => {{
+            let items: Vec<$t> =
+                values.iter().filter_map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None }).collect();
+            items.to_sql(ty, out)
+        }};
+    }
+    match kind {
+        FieldKind::Text => typed!(Text, String),
+        FieldKind::I16 => typed!(I16, i16),
+        FieldKind::I32 => typed!(I32, i32),
+        FieldKind::I64 => typed!(I64, i64),
+        FieldKind::F64 => typed!(F64, f64),
+        FieldKind::Bool => typed!(Bool, bool),
+        FieldKind::Timestamp => typed!(Timestamp, DateTime<Utc>),
+        FieldKind::Json => typed!(Json, serde_json::Value),
+        FieldKind::DbId => typed!(DbId, DbId),
+    }
+}

@@ -1,0 +1,244 @@
+//! A [`SelectNode`] tree as one SQL statement.
+//!
+//! Each node pages first (its filter, order, limit and offset in an inner
+//! query over its table), then embeds: relations are correlated subqueries
+//! over the paged rows producing JSON (`row_to_json` for points-to,
+//! `json_agg` for resolves-to-many), so no row fans out and a parent's
+//! limit and offset stay exact.
+
+use super::ident::push_quoted_ident;
+use super::params::Param;
+use super::predicate::push_predicate;
+use crate::query::{AggregateFn, Direction, Predicate, SelectNode};
+use crate::schema::{FieldKind, FieldMeta, RelationKind};
+
+/// Rendered SQL and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedSelect {
+    /// The statement.
+    pub sql: String,
+    /// Its `$n` parameters, in order.
+    pub params: Vec<Param>,
+}
+
+/// How the root's rows come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowForm {
+    /// One column per requested field, then one JSON column per embed.
+    Columns,
+    /// One JSON object per row, keyed by logical names.
+    Json,
+}
+
+/// Renders a read.
+pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
+    let mut r = Renderer { sql: String::with_capacity(256), params: Vec::new(), aliases: 0 };
+    if form == RowForm::Json {
+        r.sql.push_str("SELECT row_to_json(r) FROM (");
+        r.node(root, None);
+        r.sql.push_str(") r");
+    } else {
+        r.node(root, None);
+    }
+    RenderedSelect { sql: r.sql, params: r.params }
+}
+
+/// How a nested node joins its parent: the parent's alias and join column,
+/// and the logical name of the child's join field.
+struct Parent<'a> {
+    alias: &'a str,
+    column: &'static FieldMeta,
+    child_field: &'static str,
+}
+
+struct Renderer {
+    sql: String,
+    params: Vec<Param>,
+    aliases: usize,
+}
+
+impl Renderer {
+    fn param(&mut self, param: Param) -> String {
+        self.params.push(param);
+        format!("${}", self.params.len())
+    }
+
+    fn column(&mut self, alias: &str, field: &FieldMeta) {
+        self.sql.push_str(alias);
+        self.sql.push('.');
+        push_quoted_ident(&mut self.sql, field.column);
+    }
+
+    fn node(&mut self, node: &SelectNode, parent: Option<Parent>) {
+        self.aliases += 1;
+        let inner = format!("s{}", self.aliases);
+        if node.is_aggregate() {
+            return self.aggregate(node, &inner, parent);
+        }
+        if node.embeds.is_empty() {
+            // Nothing to embed: one level, straight from the table.
+            self.output_columns(node, &inner);
+            self.from_where(node, &inner, parent);
+            self.order(node, &inner);
+            self.page(node);
+            return;
+        }
+        let outer = format!("t{}", self.aliases);
+        self.output_columns(node, &outer);
+        for embed in &node.embeds {
+            self.sql.push_str(", ");
+            self.embed(node, embed, &outer);
+            self.sql.push_str(" AS ");
+            push_quoted_ident(&mut self.sql, embed.relation.name);
+        }
+        // Page first: the inner query keeps every column the outer needs.
+        self.sql.push_str(" FROM (SELECT ");
+        let mut needed: Vec<&FieldMeta> = Vec::new();
+        let entity = node.entity.meta();
+        let join_fields = node.embeds.iter().filter_map(|e| entity.field(e.relation.join_fields().0));
+        let order_fields = node.order.iter().map(|o| o.field);
+        for field in node.columns.iter().copied().chain(join_fields).chain(order_fields) {
+            if !needed.iter().any(|f| f.name == field.name) {
+                needed.push(field);
+            }
+        }
+        for (i, field) in needed.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.column(&inner, field);
+        }
+        self.from_where(node, &inner, parent);
+        self.order(node, &inner);
+        self.page(node);
+        self.sql.push_str(") ");
+        self.sql.push_str(&outer);
+        self.order(node, &outer);
+    }
+
+    fn output_columns(&mut self, node: &SelectNode, alias: &str) {
+        self.sql.push_str("SELECT ");
+        for (i, field) in node.columns.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.column(alias, field);
+            self.sql.push_str(" AS ");
+            push_quoted_ident(&mut self.sql, field.name);
+        }
+        if node.columns.is_empty() {
+            self.sql.push_str("NULL AS \"_\"");
+        }
+    }
+
+    fn embed(&mut self, parent: &SelectNode, embed: &crate::query::Embed, parent_alias: &str) {
+        let wrap = match embed.relation.kind {
+            RelationKind::PointsTo if !embed.node.is_aggregate() => "(SELECT row_to_json(e) FROM (",
+            _ => "(SELECT coalesce(json_agg(e), '[]'::json) FROM (",
+        };
+        let (parent_field, child_field) = embed.relation.join_fields();
+        // Both sides were checked when the schema and the node were built.
+        let Some(column) = parent.entity.meta().field(parent_field) else { return };
+        self.sql.push_str(wrap);
+        self.node(&embed.node, Some(Parent { alias: parent_alias, column, child_field }));
+        self.sql.push_str(") e)");
+    }
+
+    /// `FROM table alias WHERE join AND filter AND row filters`.
+    fn from_where(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
+        self.sql.push_str(" FROM ");
+        push_quoted_ident(&mut self.sql, node.entity.meta().table);
+        self.sql.push(' ');
+        self.sql.push_str(alias);
+        let mut conditions = 0;
+        let mut and = |r: &mut Renderer| {
+            r.sql.push_str(if conditions == 0 { " WHERE " } else { " AND " });
+            conditions += 1;
+        };
+        if let Some(parent) = parent {
+            and(self);
+            if let Some(child) = node.entity.meta().field(parent.child_field) {
+                self.column(alias, child);
+            }
+            self.sql.push_str(" = ");
+            self.column(parent.alias, parent.column);
+        }
+        let filters = node.filter.iter().chain(node.row_filters.iter());
+        for predicate in filters {
+            and(self);
+            self.predicate(predicate, alias);
+        }
+    }
+
+    fn predicate(&mut self, predicate: &Predicate, alias: &str) {
+        let mut params = std::mem::take(&mut self.params);
+        push_predicate(&mut self.sql, &mut params, predicate, alias);
+        self.params = params;
+    }
+
+    fn order(&mut self, node: &SelectNode, alias: &str) {
+        for (i, term) in node.order.iter().enumerate() {
+            self.sql.push_str(if i == 0 { " ORDER BY " } else { ", " });
+            self.column(alias, term.field);
+            self.sql.push_str(match term.direction {
+                Direction::Asc => " ASC",
+                Direction::Desc => " DESC",
+            });
+        }
+    }
+
+    fn page(&mut self, node: &SelectNode) {
+        if let Some(limit) = node.limit {
+            let p = self.param(Param::Int(clamp(limit)));
+            self.sql.push_str(" LIMIT ");
+            self.sql.push_str(&p);
+        }
+        if let Some(offset) = node.offset.filter(|o| *o > 0) {
+            let p = self.param(Param::Int(clamp(offset)));
+            self.sql.push_str(" OFFSET ");
+            self.sql.push_str(&p);
+        }
+    }
+
+    fn aggregate(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
+        self.output_columns(node, alias);
+        if node.columns.is_empty() {
+            // Drop the placeholder: aggregates follow directly.
+            self.sql.truncate(self.sql.len() - "NULL AS \"_\"".len());
+        }
+        for (i, term) in node.aggregates.iter().enumerate() {
+            if i > 0 || !node.columns.is_empty() {
+                self.sql.push_str(", ");
+            }
+            self.sql.push_str(term.func.sql_name());
+            self.sql.push('(');
+            match term.field {
+                None => self.sql.push('*'),
+                Some(field) => {
+                    if term.distinct {
+                        self.sql.push_str("DISTINCT ");
+                    }
+                    self.column(alias, field);
+                }
+            }
+            self.sql.push(')');
+            let kind = term.func.result_kind(term.field.map(|f| f.kind));
+            if matches!(term.func, AggregateFn::Sum | AggregateFn::Avg) {
+                self.sql.push_str(if kind == FieldKind::F64 { "::double precision" } else { "::bigint" });
+            }
+            self.sql.push_str(" AS ");
+            push_quoted_ident(&mut self.sql, &term.alias);
+        }
+        self.from_where(node, alias, parent);
+        for (i, field) in node.columns.iter().enumerate() {
+            self.sql.push_str(if i == 0 { " GROUP BY " } else { ", " });
+            self.column(alias, field);
+        }
+        self.order(node, alias);
+        self.page(node);
+    }
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
