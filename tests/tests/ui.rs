@@ -15,3 +15,8 @@ fn derive_entity_rejects_mistakes_with_spanned_errors() {
 fn mutations_are_typed_and_need_a_session() {
     trybuild::TestCases::new().compile_fail("ui/mutation/*.rs");
 }
+
+#[test]
+fn typed_reads_reject_mistakes() {
+    trybuild::TestCases::new().compile_fail("ui/select/*.rs");
+}
