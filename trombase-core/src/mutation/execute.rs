@@ -22,6 +22,12 @@ pub(crate) async fn run(core: &Core, session: &Session, mutations: Vec<Mutation>
         return Ok(());
     }
     let mut client = core.pool.get().await?;
+    // BEGIN, one statement per mutation (two for updates and deletes), COMMIT.
+    let statements = 2 + mutations
+        .iter()
+        .map(|m| if matches!(m.kind, MutationKind::Insert { .. }) { 1 } else { 2 })
+        .sum::<u64>();
+    core.statements.fetch_add(statements, std::sync::atomic::Ordering::Relaxed);
     let tx = client.transaction().await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
     let outcome = run_in(&tx, session, mutations, &core.statements).await;
     match outcome {

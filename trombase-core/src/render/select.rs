@@ -78,7 +78,7 @@ impl Renderer {
         if node.embeds.is_empty() {
             // Nothing to embed: one level, straight from the table.
             self.output_columns(node, &inner);
-            self.from_where(node, &inner, parent);
+            self.source_and_conditions(node, &inner, parent);
             self.order(node, &inner);
             self.page(node);
             return;
@@ -108,7 +108,7 @@ impl Renderer {
             }
             self.column(&inner, field);
         }
-        self.from_where(node, &inner, parent);
+        self.source_and_conditions(node, &inner, parent);
         self.order(node, &inner);
         self.page(node);
         self.sql.push_str(") ");
@@ -145,7 +145,7 @@ impl Renderer {
     }
 
     /// `FROM table alias WHERE join AND filter AND row filters`.
-    fn from_where(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
+    fn source_and_conditions(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
         self.sql.push_str(" FROM ");
         push_quoted_ident(&mut self.sql, node.entity.meta().table);
         self.sql.push(' ');
@@ -229,7 +229,7 @@ impl Renderer {
             self.sql.push_str(" AS ");
             push_quoted_ident(&mut self.sql, &term.alias);
         }
-        self.from_where(node, alias, parent);
+        self.source_and_conditions(node, alias, parent);
         for (i, field) in node.columns.iter().enumerate() {
             self.sql.push_str(if i == 0 { " GROUP BY " } else { ", " });
             self.column(alias, field);
@@ -241,4 +241,92 @@ impl Renderer {
 
 fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::permit::EntityHandle;
+    use crate::query::{CompareOp, Embed, OrderTerm};
+    use crate::schema::{Casing, EntityMeta, FieldKind, Managed, RelationMeta};
+    use crate::Value;
+
+    const fn field(
+        name: &'static str,
+        column: &'static str,
+        kind: FieldKind,
+        managed: Option<Managed>,
+    ) -> FieldMeta {
+        FieldMeta {
+            rust_name: name,
+            name,
+            column,
+            kind,
+            nullable: false,
+            immutable: false,
+            unique: false,
+            managed,
+        }
+    }
+
+    static USERS: EntityMeta = EntityMeta {
+        rust_name: "User",
+        name: "users",
+        table: "users",
+        casing: Casing::Snake,
+        fields: &[
+            field("id", "id", FieldKind::DbId, Some(Managed::Id)),
+            field("email", "email", FieldKind::Text, None),
+        ],
+        relations: &[RelationMeta {
+            name: "notes",
+            kind: RelationKind::ResolvesToMany,
+            target: "notes",
+            foreign_key: "userId",
+            key: "id",
+        }],
+    };
+
+    static NOTES: EntityMeta = EntityMeta {
+        rust_name: "Note",
+        name: "notes",
+        table: "notes",
+        casing: Casing::Snake,
+        fields: &[
+            field("id", "id", FieldKind::DbId, Some(Managed::Id)),
+            field("title", "title", FieldKind::Text, None),
+            field("userId", "user_id", FieldKind::DbId, None),
+        ],
+        relations: &[],
+    };
+
+    #[test]
+    fn pages_first_then_embeds() {
+        let mut notes = SelectNode::new(EntityHandle::deny_all(&NOTES));
+        notes.columns = vec![&NOTES.fields[1]];
+        notes.order = vec![OrderTerm { field: &NOTES.fields[1], direction: Direction::Desc }];
+        notes.limit = Some(10);
+        let mut users = SelectNode::new(EntityHandle::deny_all(&USERS));
+        users.columns = vec![&USERS.fields[1]];
+        users.filter = Some(Predicate::Compare {
+            field: &USERS.fields[1],
+            op: CompareOp::ILike,
+            value: Value::Text("%a%".into()),
+        });
+        users.limit = Some(5);
+        users.offset = Some(20);
+        users.embeds = vec![Embed { relation: &USERS.relations[0], node: notes }];
+        let rendered = render_select(&users, RowForm::Columns);
+        assert_eq!(
+            rendered.sql,
+            "SELECT t1.\"email\" AS \"email\", (SELECT coalesce(json_agg(e), '[]'::json) FROM (\
+             SELECT s2.\"title\" AS \"title\" FROM \"notes\" s2 WHERE s2.\"user_id\" = t1.\"id\" \
+             ORDER BY s2.\"title\" DESC LIMIT $1) e) AS \"notes\" \
+             FROM (SELECT s1.\"email\", s1.\"id\" FROM \"users\" s1 WHERE s1.\"email\" ILIKE $2 LIMIT $3 OFFSET $4) t1"
+        );
+        assert_eq!(
+            rendered.params,
+            vec![Param::Int(10), Param::Value(Value::Text("%a%".into())), Param::Int(5), Param::Int(20)]
+        );
+    }
 }
