@@ -78,7 +78,8 @@
 //! - `#[entity(table = "notes", casing = "snake" | "camel")]`: the logical
 //!   table name (used in JSON; default: the struct name in snake case) and how
 //!   logical names map to physical ones (`snake`, the default: `user_id`;
-//!   `camel`: `"userId"`).
+//!   `camel`: `"userId"`). `sql_table = "..."` maps the entity onto a
+//!   physical table of another name (an existing table, say).
 //! - `#[field(immutable)]`, `#[field(unique)]`, `#[field(name = "...")]`: an
 //!   immutable field can never be updated; a unique one gets a unique
 //!   constraint; `name` overrides the logical name (camelCase of the Rust name
@@ -107,6 +108,7 @@ pub mod prelude {
     pub use trombase_core::permit::{Action, CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
     pub use trombase_core::query::{count, Cols, Grouped, Query};
     pub use trombase_core::{
-        DbId, Error, Field, Filter, Json, Mutation, PermissionError, Relation, Session, SessionDb, Sql, TromBase,
+        DbId, Error, Field, Filter, Json, Mutation, PermissionError, Relation, Session, SessionDb, Sql,
+        TromBase,
     };
 }

@@ -17,10 +17,11 @@ pub enum Casing {
     Camel,
 }
 
-/// `#[entity(table = "...", casing = "snake" | "camel", crate = "...")]`.
+/// `#[entity(table = "...", sql_table = "...", casing = "snake" | "camel", crate = "...")]`.
 #[derive(Default)]
 pub struct EntityAttrs {
     pub table: Option<LitStr>,
+    pub sql_table: Option<LitStr>,
     pub casing: Option<Casing>,
     pub krate: Option<Path>,
 }
@@ -102,6 +103,8 @@ pub fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
 fn entity_key(entity: &mut EntityAttrs, meta: ParseNestedMeta) -> syn::Result<()> {
     if meta.path.is_ident("table") {
         set_once(&meta, &mut entity.table, meta.value()?.parse()?)
+    } else if meta.path.is_ident("sql_table") {
+        set_once(&meta, &mut entity.sql_table, meta.value()?.parse()?)
     } else if meta.path.is_ident("casing") {
         let lit: LitStr = meta.value()?.parse()?;
         let casing = match lit.value().as_str() {
@@ -114,7 +117,7 @@ fn entity_key(entity: &mut EntityAttrs, meta: ParseNestedMeta) -> syn::Result<()
         let lit: LitStr = meta.value()?.parse()?;
         set_once(&meta, &mut entity.krate, lit.parse()?)
     } else {
-        Err(unknown(&meta, "entity", "`table`, `casing`, `crate`"))
+        Err(unknown(&meta, "entity", "`table`, `sql_table`, `casing`, `crate`"))
     }
 }
 

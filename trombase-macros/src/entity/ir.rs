@@ -3,7 +3,7 @@
 
 use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase};
 use proc_macro2::Span;
-use syn::{Data, DeriveInput, Fields, Ident, Path, Type};
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
 
 use super::attr::{self, Casing, RelationAttr, RelationKind};
 use crate::errors::Errors;
@@ -96,6 +96,9 @@ impl<'a> Entity<'a> {
             .as_ref()
             .map_or_else(|| input.ident.to_string().to_snake_case(), |t| t.value());
         check_identifier(&name, attr::span_of(&entity_attrs.table, input.ident.span()), "table", errors);
+        if let Some(sql_table) = &entity_attrs.sql_table {
+            check_identifier(&sql_table.value(), sql_table.span(), "sql_table", errors);
+        }
 
         let fields: Vec<Field> = named.named.iter().map(|f| field(f, casing, errors)).collect();
         check_fields(input, &fields, errors);
@@ -111,7 +114,7 @@ impl<'a> Entity<'a> {
             ident: &input.ident,
             vis: &input.vis,
             krate: entity_attrs.krate.unwrap_or_else(|| syn::parse_quote!(::trombase)),
-            table: physical(&name, casing),
+            table: entity_attrs.sql_table.as_ref().map_or_else(|| physical(&name, casing), LitStr::value),
             name,
             casing,
             fields,
