@@ -447,45 +447,123 @@ async fn json_selects_reject_bad_input_with_a_path() {
     let db = w.trom.db.with_session(&admin());
     let cases = [
         (json!({"table": "nope"}), "table", "unknown table `nope`"),
-        (json!({"table": "blogPosts", "columns": ["title", "color"]}), "columns[1]", "unknown field of `blogPosts`"),
-        (json!({"table": "blogPosts", "columns": "title"}), "columns", "expected an array of field names, got a string"),
-        (json!({"table": "blogPosts", "with": {"editor": true}}), "with.editor", "unknown relation of `blogPosts`"),
-        (json!({"table": "blogPosts", "with": {"author": 1}}), "with.author", "expected true or an object, got a number"),
-        (json!({"table": "blogPosts", "where": {"title": {"regex": ".*"}}}), "where.title.regex",
-            "unknown operator `regex`; expected eq, ne, gt, gte, lt, lte, in, like, ilike, isNull or notNull"),
-        (json!({"table": "blogPosts", "where": {"stars": "five"}}), "where.stars", "expected 32-bit integer, got a string"),
-        (json!({"table": "blogPosts", "where": {"stars": {"like": "5%"}}}), "where.stars.like", "`like` needs a text field; `stars` is 32-bit integer"),
-        (json!({"table": "blogPosts", "where": {"authorId": "x"}}), "where.authorId", "invalid DbId: expected 11 base62 characters, got 1"),
-        (json!({"table": "blogPosts", "where": {"stars": {"in": 3}}}), "where.stars.in", "expected an array, got a number"),
-        (json!({"table": "blogPosts", "limit": -1}), "limit", "expected a non-negative integer, got a number"),
+        (
+            json!({"table": "blogPosts", "columns": ["title", "color"]}),
+            "columns[1]",
+            "unknown field of `blogPosts`",
+        ),
+        (
+            json!({"table": "blogPosts", "columns": "title"}),
+            "columns",
+            "expected an array of field names, got a string",
+        ),
+        (
+            json!({"table": "blogPosts", "with": {"editor": true}}),
+            "with.editor",
+            "unknown relation of `blogPosts`",
+        ),
+        (
+            json!({"table": "blogPosts", "with": {"author": 1}}),
+            "with.author",
+            "expected true or an object, got a number",
+        ),
+        (
+            json!({"table": "blogPosts", "where": {"title": {"regex": ".*"}}}),
+            "where.title.regex",
+            "unknown operator `regex`; expected eq, ne, gt, gte, lt, lte, in, like, ilike, isNull or notNull",
+        ),
+        (
+            json!({"table": "blogPosts", "where": {"stars": "five"}}),
+            "where.stars",
+            "expected 32-bit integer, got a string",
+        ),
+        (
+            json!({"table": "blogPosts", "where": {"stars": {"like": "5%"}}}),
+            "where.stars.like",
+            "`like` needs a text field; `stars` is 32-bit integer",
+        ),
+        (
+            json!({"table": "blogPosts", "where": {"authorId": "x"}}),
+            "where.authorId",
+            "invalid DbId: expected 11 base62 characters, got 1",
+        ),
+        (
+            json!({"table": "blogPosts", "where": {"stars": {"in": 3}}}),
+            "where.stars.in",
+            "expected an array, got a number",
+        ),
+        (
+            json!({"table": "blogPosts", "limit": -1}),
+            "limit",
+            "expected a non-negative integer, got a number",
+        ),
         (json!({"table": "blogPosts", "limit": 1001}), "limit", "must be at most 1000"),
-        (json!({"table": "blogPosts", "offset": "2"}), "offset", "expected a non-negative integer, got a string"),
-        (json!({"table": "blogPosts", "orderBy": [{"field": "title", "direction": "sideways"}]}), "orderBy[0].direction",
-            "expected \"asc\" or \"desc\", got a string"),
+        (
+            json!({"table": "blogPosts", "offset": "2"}),
+            "offset",
+            "expected a non-negative integer, got a string",
+        ),
+        (
+            json!({"table": "blogPosts", "orderBy": [{"field": "title", "direction": "sideways"}]}),
+            "orderBy[0].direction",
+            "expected \"asc\" or \"desc\", got a string",
+        ),
         (json!({"table": "blogPosts", "limit": 1, "drop": true}), "drop", "unknown key"),
-        (json!({"table": "blogPosts\"; DROP TABLE comments; --"}), "table", "unknown table `blogPosts\"; DROP TABLE comments; --`"),
-        (json!({"table": "blogPosts", "columns": ["title\" FROM comments --"]}), "columns[0]", "unknown field of `blogPosts`"),
-        (json!({"table": "blogPosts", "aggregates": {"n": {"fn": "median", "field": "stars"}}}), "aggregates.n.fn", "unknown function `median`"),
-        (json!({"table": "blogPosts", "aggregates": {"n": {"fn": "sum", "field": "title"}}}), "aggregates.n.field", "`title` is not a number"),
-        (json!({"table": "blogPosts", "aggregates": {"n": {"fn": "count"}}, "with": {"author": true}}), "with",
-            "aggregates and embedded relations do not mix"),
-        (json!({"table": "blogPosts", "columns": ["stars"], "groupBy": ["authorId"], "aggregates": {"n": {"fn": "count"}}}), "groupBy",
-            "`authorId` must also be selected in columns"),
-        (json!({"table": "blogPosts", "aggregates": {"x\"y": {"fn": "count"}}}), "aggregates.x\"y", "must be a plain name that is not a group-by field"),
+        (
+            json!({"table": "blogPosts\"; DROP TABLE comments; --"}),
+            "table",
+            "unknown table `blogPosts\"; DROP TABLE comments; --`",
+        ),
+        (
+            json!({"table": "blogPosts", "columns": ["title\" FROM comments --"]}),
+            "columns[0]",
+            "unknown field of `blogPosts`",
+        ),
+        (
+            json!({"table": "blogPosts", "aggregates": {"n": {"fn": "median", "field": "stars"}}}),
+            "aggregates.n.fn",
+            "unknown function `median`",
+        ),
+        (
+            json!({"table": "blogPosts", "aggregates": {"n": {"fn": "sum", "field": "title"}}}),
+            "aggregates.n.field",
+            "`title` is not a number",
+        ),
+        (
+            json!({"table": "blogPosts", "aggregates": {"n": {"fn": "count"}}, "with": {"author": true}}),
+            "with",
+            "aggregates and embedded relations do not mix",
+        ),
+        (
+            json!({"table": "blogPosts", "columns": ["stars"], "groupBy": ["authorId"], "aggregates": {"n": {"fn": "count"}}}),
+            "groupBy",
+            "`authorId` must also be selected in columns",
+        ),
+        (
+            json!({"table": "blogPosts", "aggregates": {"x\"y": {"fn": "count"}}}),
+            "aggregates.x\"y",
+            "must be a plain name that is not a group-by field",
+        ),
     ];
     for (action, path, message) in cases {
         let err = db.select_json(&action).await.unwrap_err();
         match &err {
-            trombase::Error::Validation(v) => assert_eq!((v.path.as_str(), v.message.as_str()), (path, message), "for {action}"),
+            trombase::Error::Validation(v) => {
+                assert_eq!((v.path.as_str(), v.message.as_str()), (path, message), "for {action}")
+            }
             other => panic!("{action}: expected a validation error, got {other:?}"),
         }
     }
     // Guard rails.
     let deep = json!({"table": "comments", "with": {"post": {"with": {"author": {"with": {"posts": {"with": {"comments": {"with": {"post": true}}}}}}}}}});
     let err = db.select_json(&deep).await.unwrap_err();
-    assert_eq!(err.to_string(), "with.post.with.author.with.posts.with.comments.with.post: nesting deeper than 4 is not allowed");
+    assert_eq!(
+        err.to_string(),
+        "with.post.with.author.with.posts.with.comments.with.post: nesting deeper than 4 is not allowed"
+    );
     let long: Vec<i32> = (0..1001).collect();
-    let err = db.select_json(&json!({"table": "blogPosts", "where": {"stars": {"in": long}}})).await.unwrap_err();
+    let err =
+        db.select_json(&json!({"table": "blogPosts", "where": {"stars": {"in": long}}})).await.unwrap_err();
     assert_eq!(err.to_string(), "where.stars.in: may hold at most 1000 values");
     // A default limit applies when none is given.
     let limited = TromBase::builder()
@@ -499,7 +577,12 @@ async fn json_selects_reject_bad_input_with_a_path() {
         .unwrap();
     let rows = limited.db.with_session(&admin()).select_json(&json!({"table": "blogPosts"})).await.unwrap();
     assert_eq!(rows.len(), 2);
-    let err = limited.db.with_session(&admin()).select_json(&json!({"table": "blogPosts", "limit": 4})).await.unwrap_err();
+    let err = limited
+        .db
+        .with_session(&admin())
+        .select_json(&json!({"table": "blogPosts", "limit": 4}))
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "limit: must be at most 3");
     let err = limited
         .db
@@ -521,7 +604,10 @@ async fn query_string_values_are_coerced_to_the_field_kind() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["title"], "Gamma");
     assert_eq!(rows[0]["author"]["fullName"], "Ann");
-    let err = db.select_json_from_query_string(&json!({"table": "blogPosts", "where": {"stars": "many"}})).await.unwrap_err();
+    let err = db
+        .select_json_from_query_string(&json!({"table": "blogPosts", "where": {"stars": "many"}}))
+        .await
+        .unwrap_err();
     assert!(matches!(err, trombase::Error::Validation(_)));
 }
 
@@ -532,13 +618,35 @@ mod generated {
 
     fn name() -> impl Strategy<Value = String> {
         prop_oneof![
-            Just("title".to_owned()), Just("stars".to_owned()), Just("body".to_owned()), Just("authorId".to_owned()),
-            Just("viewCount".to_owned()), Just("score".to_owned()), Just("published".to_owned()), Just("id".to_owned()),
-            Just("author".to_owned()), Just("comments".to_owned()), Just("posts".to_owned()), Just("post".to_owned()),
-            Just("fullName".to_owned()), Just("text".to_owned()), Just("likes".to_owned()), Just("createdAt".to_owned()),
-            Just("eq".to_owned()), Just("gt".to_owned()), Just("in".to_owned()), Just("like".to_owned()), Just("isNull".to_owned()),
-            Just("or".to_owned()), Just("not".to_owned()), Just("field".to_owned()), Just("direction".to_owned()),
-            Just("fn".to_owned()), Just("count".to_owned()), Just("sum".to_owned()), Just("desc".to_owned()),
+            Just("title".to_owned()),
+            Just("stars".to_owned()),
+            Just("body".to_owned()),
+            Just("authorId".to_owned()),
+            Just("viewCount".to_owned()),
+            Just("score".to_owned()),
+            Just("published".to_owned()),
+            Just("id".to_owned()),
+            Just("author".to_owned()),
+            Just("comments".to_owned()),
+            Just("posts".to_owned()),
+            Just("post".to_owned()),
+            Just("fullName".to_owned()),
+            Just("text".to_owned()),
+            Just("likes".to_owned()),
+            Just("createdAt".to_owned()),
+            Just("eq".to_owned()),
+            Just("gt".to_owned()),
+            Just("in".to_owned()),
+            Just("like".to_owned()),
+            Just("isNull".to_owned()),
+            Just("or".to_owned()),
+            Just("not".to_owned()),
+            Just("field".to_owned()),
+            Just("direction".to_owned()),
+            Just("fn".to_owned()),
+            Just("count".to_owned()),
+            Just("sum".to_owned()),
+            Just("desc".to_owned()),
             "[a-zA-Z\"';% -]{0,8}",
         ]
     }
@@ -557,7 +665,8 @@ mod generated {
         leaf.prop_recursive(4, 48, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
-                prop::collection::btree_map(name(), inner, 0..5).prop_map(|m| Json::Object(m.into_iter().collect())),
+                prop::collection::btree_map(name(), inner, 0..5)
+                    .prop_map(|m| Json::Object(m.into_iter().collect())),
             ]
         })
     }
@@ -565,10 +674,18 @@ mod generated {
     fn action() -> impl Strategy<Value = Json> {
         let table = prop_oneof![Just("blogPosts"), Just("authors"), Just("comments")];
         let keys = prop_oneof![
-            Just("columns"), Just("where"), Just("with"), Just("orderBy"), Just("limit"), Just("offset"), Just("aggregates"), Just("groupBy")
+            Just("columns"),
+            Just("where"),
+            Just("with"),
+            Just("orderBy"),
+            Just("limit"),
+            Just("offset"),
+            Just("aggregates"),
+            Just("groupBy")
         ];
         (table, prop::collection::btree_map(keys, value(), 0..5)).prop_map(|(table, parts)| {
-            let mut object: serde_json::Map<String, Json> = parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let mut object: serde_json::Map<String, Json> =
+                parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             object.insert("table".into(), json!(table));
             Json::Object(object)
         })
@@ -578,7 +695,8 @@ mod generated {
     /// never a database error reaching the caller.
     #[test]
     fn generated_json_selects_never_reach_a_database_error() {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let w = runtime.block_on(world());
         let db = w.trom.db.with_session(&admin());
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(400));

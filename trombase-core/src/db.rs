@@ -136,11 +136,18 @@ impl SessionDb {
     /// [`select_json`](Self::select_json) for an action decoded from a query
     /// string, where numbers and booleans arrive as strings: they are read as
     /// the kind of the field they are compared with.
-    pub async fn select_json_from_query_string(&self, action: &serde_json::Value) -> Result<Vec<serde_json::Value>> {
+    pub async fn select_json_from_query_string(
+        &self,
+        action: &serde_json::Value,
+    ) -> Result<Vec<serde_json::Value>> {
         self.select_json_with(action, true).await
     }
 
-    async fn select_json_with(&self, action: &serde_json::Value, coerce: bool) -> Result<Vec<serde_json::Value>> {
+    async fn select_json_with(
+        &self,
+        action: &serde_json::Value,
+        coerce: bool,
+    ) -> Result<Vec<serde_json::Value>> {
         self.check_session()?;
         let node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
         let rows = read::run(&self.core, &self.session, node, RowForm::Json).await?;

@@ -54,14 +54,21 @@ impl ReadLimits {
 /// Parses a JSON select action. With `coerce_strings`, scalar values may
 /// arrive as strings (as a query string sends them) and are read as the
 /// field's kind.
-pub fn parse_select(schema: &Schema, json: &Json, limits: &ReadLimits, coerce_strings: bool) -> Result<SelectNode> {
+pub fn parse_select(
+    schema: &Schema,
+    json: &Json,
+    limits: &ReadLimits,
+    coerce_strings: bool,
+) -> Result<SelectNode> {
     let object = as_object(json, "")?;
     let table = match object.get("table") {
         Some(Json::String(t)) => t,
         Some(other) => return Err(expected("table", "a string", other)),
         None => return Err(Error::validation("table", "is required")),
     };
-    let handle = *schema.handle(table).ok_or_else(|| Error::validation("table", format!("unknown table `{}`", clip(table))))?;
+    let handle = *schema
+        .handle(table)
+        .ok_or_else(|| Error::validation("table", format!("unknown table `{}`", clip(table))))?;
     let parser = Parser { schema, limits, coerce_strings };
     let mut node = parser.node(handle, object, "", 0, true)?;
     if node.limit.is_none() && !node.is_aggregate() {
@@ -76,7 +83,8 @@ struct Parser<'a> {
     coerce_strings: bool,
 }
 
-const NODE_KEYS: &[&str] = &["columns", "where", "with", "orderBy", "limit", "offset", "aggregates", "groupBy"];
+const NODE_KEYS: &[&str] =
+    &["columns", "where", "with", "orderBy", "limit", "offset", "aggregates", "groupBy"];
 
 impl Parser<'_> {
     fn node(
@@ -106,7 +114,10 @@ impl Parser<'_> {
         node.limit = self.count(object.get("limit"), &join(path, "limit"))?;
         if let Some(limit) = node.limit {
             if limit > self.limits.max_limit {
-                return Err(Error::validation(join(path, "limit"), format!("must be at most {}", self.limits.max_limit)));
+                return Err(Error::validation(
+                    join(path, "limit"),
+                    format!("must be at most {}", self.limits.max_limit),
+                ));
             }
         }
         node.offset = self.count(object.get("offset"), &join(path, "offset"))?;
@@ -117,7 +128,10 @@ impl Parser<'_> {
         }
         if let Some(with) = object.get("with") {
             if node.is_aggregate() {
-                return Err(Error::validation(join(path, "with"), "aggregates and embedded relations do not mix"));
+                return Err(Error::validation(
+                    join(path, "with"),
+                    "aggregates and embedded relations do not mix",
+                ));
             }
             node.embeds = self.embeds(entity, with, &join(path, "with"), depth)?;
         }
@@ -133,7 +147,10 @@ impl Parser<'_> {
                 .relation(name)
                 .ok_or_else(|| Error::validation(&path, format!("unknown relation of `{}`", entity.name)))?;
             if depth + 1 > self.limits.max_depth {
-                return Err(Error::validation(&path, format!("nesting deeper than {} is not allowed", self.limits.max_depth)));
+                return Err(Error::validation(
+                    &path,
+                    format!("nesting deeper than {} is not allowed", self.limits.max_depth),
+                ));
             }
             let handle = *self.schema.handle(relation.target).ok_or_else(|| {
                 Error::validation(&path, format!("target entity `{}` is not registered", relation.target))
@@ -173,7 +190,9 @@ impl Parser<'_> {
 
     fn order(&self, entity: &EntityMeta, json: &Json, path: &str) -> Result<Vec<OrderTerm>> {
         let items: Vec<(&Json, String)> = match json {
-            Json::Array(items) => items.iter().enumerate().map(|(i, item)| (item, format!("{path}[{i}]"))).collect(),
+            Json::Array(items) => {
+                items.iter().enumerate().map(|(i, item)| (item, format!("{path}[{i}]"))).collect()
+            }
             Json::Object(_) => vec![(json, path.to_owned())],
             other => return Err(expected(path, "an array of {field, direction}", other)),
         };
@@ -192,7 +211,9 @@ impl Parser<'_> {
                     None => Direction::Asc,
                     Some(Json::String(d)) if d.eq_ignore_ascii_case("asc") => Direction::Asc,
                     Some(Json::String(d)) if d.eq_ignore_ascii_case("desc") => Direction::Desc,
-                    Some(other) => return Err(expected(&join(&path, "direction"), "\"asc\" or \"desc\"", other)),
+                    Some(other) => {
+                        return Err(expected(&join(&path, "direction"), "\"asc\" or \"desc\"", other))
+                    }
                 };
                 Ok(OrderTerm { field, direction })
             })
@@ -213,7 +234,13 @@ impl Parser<'_> {
         n.map(Some).ok_or_else(|| expected(path, "a non-negative integer", json))
     }
 
-    fn aggregates(&self, node: &mut SelectNode, object: &Map<String, Json>, json: &Json, path: &str) -> Result<()> {
+    fn aggregates(
+        &self,
+        node: &mut SelectNode,
+        object: &Map<String, Json>,
+        json: &Json,
+        path: &str,
+    ) -> Result<()> {
         let entity = node.entity.meta();
         let spec = as_object(json, &join(path, "aggregates"))?;
         if spec.is_empty() {
@@ -238,7 +265,10 @@ impl Parser<'_> {
             }
         }
         if let Some(term) = node.order.iter().find(|o| !group_by.iter().any(|g| g.name == o.field.name)) {
-            return Err(Error::validation(join(path, "orderBy"), format!("`{}` must be in groupBy", term.field.name)));
+            return Err(Error::validation(
+                join(path, "orderBy"),
+                format!("`{}` must be in groupBy", term.field.name),
+            ));
         }
         node.columns = group_by;
         for (alias, term) in spec {
@@ -263,7 +293,12 @@ impl Parser<'_> {
                 "avg" => AggregateFn::Avg,
                 "min" => AggregateFn::Min,
                 "max" => AggregateFn::Max,
-                other => return Err(Error::validation(join(path, "fn"), format!("unknown function `{}`", clip(other)))),
+                other => {
+                    return Err(Error::validation(
+                        join(path, "fn"),
+                        format!("unknown function `{}`", clip(other)),
+                    ))
+                }
             },
             Some(other) => return Err(expected(&join(path, "fn"), "a function name", other)),
             None => return Err(Error::validation(join(path, "fn"), "is required")),
@@ -284,7 +319,9 @@ impl Parser<'_> {
             (AggregateFn::Sum | AggregateFn::Avg, Some(f)) if !is_numeric(f.kind) => {
                 return Err(Error::validation(join(path, "field"), format!("`{}` is not a number", f.name)))
             }
-            (AggregateFn::Min | AggregateFn::Max, Some(f)) if matches!(f.kind, FieldKind::Json | FieldKind::Bool) => {
+            (AggregateFn::Min | AggregateFn::Max, Some(f))
+                if matches!(f.kind, FieldKind::Json | FieldKind::Bool) =>
+            {
                 return Err(Error::validation(join(path, "field"), format!("`{}` has no order", f.name)))
             }
             _ => {}
@@ -302,13 +339,19 @@ impl Parser<'_> {
             let path = join(path, key);
             parts.push(match key.as_str() {
                 "or" | "and" => {
-                    let Json::Array(items) = value else { return Err(expected(&path, "an array of filters", value)) };
+                    let Json::Array(items) = value else {
+                        return Err(expected(&path, "an array of filters", value));
+                    };
                     let items = items
                         .iter()
                         .enumerate()
                         .map(|(i, item)| self.filter(entity, item, &format!("{path}[{i}]")))
                         .collect::<Result<Vec<_>>>()?;
-                    if key == "or" { Predicate::Or(items) } else { Predicate::And(items) }
+                    if key == "or" {
+                        Predicate::Or(items)
+                    } else {
+                        Predicate::And(items)
+                    }
                 }
                 "not" => Predicate::Not(Box::new(self.filter(entity, value, &path)?)),
                 name => {
@@ -325,7 +368,9 @@ impl Parser<'_> {
     fn condition(&self, field: &'static FieldMeta, json: &Json, path: &str) -> Result<Predicate> {
         let operators = match json {
             Json::Null => return Ok(Predicate::IsNull(field)),
-            Json::Object(operators) if field.kind != FieldKind::Json || is_operator_object(operators) => operators,
+            Json::Object(operators) if field.kind != FieldKind::Json || is_operator_object(operators) => {
+                operators
+            }
             _ => return self.compare(field, CompareOp::Eq, json, path),
         };
         if operators.is_empty() {
@@ -369,14 +414,23 @@ impl Parser<'_> {
         Ok(if parts.len() == 1 { parts.remove(0) } else { Predicate::And(parts) })
     }
 
-    fn compare(&self, field: &'static FieldMeta, op: CompareOp, json: &Json, path: &str) -> Result<Predicate> {
+    fn compare(
+        &self,
+        field: &'static FieldMeta,
+        op: CompareOp,
+        json: &Json,
+        path: &str,
+    ) -> Result<Predicate> {
         Ok(Predicate::Compare { field, op, value: self.value(field, json, path)? })
     }
 
     fn in_list(&self, field: &'static FieldMeta, json: &Json, path: &str) -> Result<Predicate> {
         let Json::Array(items) = json else { return Err(expected(path, "an array", json)) };
         if items.len() > self.limits.max_in_list {
-            return Err(Error::validation(path, format!("may hold at most {} values", self.limits.max_in_list)));
+            return Err(Error::validation(
+                path,
+                format!("may hold at most {} values", self.limits.max_in_list),
+            ));
         }
         let values = items
             .iter()
@@ -390,9 +444,10 @@ impl Parser<'_> {
     fn value(&self, field: &FieldMeta, json: &Json, path: &str) -> Result<Value> {
         let coerced;
         let json = match (json, field.kind) {
-            (Json::String(s), FieldKind::I16 | FieldKind::I32 | FieldKind::I64 | FieldKind::F64 | FieldKind::Bool)
-                if self.coerce_strings =>
-            {
+            (
+                Json::String(s),
+                FieldKind::I16 | FieldKind::I32 | FieldKind::I64 | FieldKind::F64 | FieldKind::Bool,
+            ) if self.coerce_strings => {
                 coerced = serde_json::from_str::<Json>(s).unwrap_or(Json::String(s.clone()));
                 &coerced
             }
@@ -407,7 +462,8 @@ impl Parser<'_> {
 }
 
 fn is_operator_object(object: &Map<String, Json>) -> bool {
-    const OPERATORS: &[&str] = &["eq", "ne", "gt", "gte", "lt", "lte", "in", "like", "ilike", "isNull", "notNull"];
+    const OPERATORS: &[&str] =
+        &["eq", "ne", "gt", "gte", "lt", "lte", "in", "like", "ilike", "isNull", "notNull"];
     !object.is_empty() && object.keys().all(|k| OPERATORS.contains(&k.as_str()))
 }
 
@@ -439,5 +495,9 @@ fn unknown_field(entity: &EntityMeta, path: &str) -> Error {
 
 fn join(path: &str, key: &str) -> String {
     let key = clip(key);
-    if path.is_empty() { key } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key
+    } else {
+        format!("{path}.{key}")
+    }
 }

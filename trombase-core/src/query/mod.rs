@@ -11,7 +11,7 @@ mod typed;
 pub use json::{parse_select, ReadLimits};
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderTerm, SelectNode};
-pub use shape::{ColumnValues, Cols, EmbedShape, Grouped, RowShape};
+pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};
 pub use typed::{
     count, Agg, AggregateSet, ColumnSet, EmbedSpec, GroupedQuery, Order, Ordered, Query, Root, Summable, Via,
 };

@@ -48,7 +48,9 @@ impl<T: RowShape> EmbedShape for Option<T> {
 
 impl<T: RowShape> EmbedShape for Vec<T> {
     fn decode_embed(json: Json, node: &SelectNode) -> Result<Self> {
-        let Json::Array(items) = json else { return Err(embedded_error(Error::validation("", "expected a list"))) };
+        let Json::Array(items) = json else {
+            return Err(embedded_error(Error::validation("", "expected a list")));
+        };
         items
             .into_iter()
             .map(|item| match item {
@@ -98,12 +100,20 @@ pub struct Grouped<G, A> {
 }
 
 /// Reads a value of `T` from a row column or JSON member.
-fn take<T: FieldType>(row: Option<&Row>, object: Option<&Map<String, Json>>, index: usize, name: &str) -> Result<T> {
+fn take<T: FieldType>(
+    row: Option<&Row>,
+    object: Option<&Map<String, Json>>,
+    index: usize,
+    name: &str,
+) -> Result<T> {
     match (row, object) {
-        (Some(row), _) => row.try_get(index).map_err(|e| crate::DatabaseError::new("decoding a column", e).into()),
+        (Some(row), _) => {
+            row.try_get(index).map_err(|e| crate::DatabaseError::new("decoding a column", e).into())
+        }
         (None, Some(object)) => {
             let json = object.get(name).unwrap_or(&Json::Null);
-            let value = Value::from_json(T::KIND, json).map_err(|m| embedded_error(Error::validation(name, m)))?;
+            let value =
+                Value::from_json(T::KIND, json).map_err(|m| embedded_error(Error::validation(name, m)))?;
             T::from_value(value).ok_or_else(|| embedded_error(Error::validation(name, "is null")))
         }
         (None, None) => Err(shape_mismatch()),
@@ -116,7 +126,12 @@ pub trait ColumnValues: Sized + Send + 'static {
     /// How many columns.
     const LEN: usize;
     #[doc(hidden)]
-    fn take_from(row: Option<&Row>, object: Option<&Map<String, Json>>, first: usize, names: &[&str]) -> Result<Self>;
+    fn take_from(
+        row: Option<&Row>,
+        object: Option<&Map<String, Json>>,
+        first: usize,
+        names: &[&str],
+    ) -> Result<Self>;
 }
 
 macro_rules! column_values {
@@ -158,7 +173,10 @@ impl<T: ColumnValues> RowShape for Cols<T> {
 impl<G: ColumnValues, A: ColumnValues> RowShape for Grouped<G, A> {
     fn decode_row(row: &Row, node: &SelectNode, _: &mut usize) -> Result<Self> {
         let names = names(node);
-        Ok(Grouped { group: G::take_from(Some(row), None, 0, &names)?, values: A::take_from(Some(row), None, G::LEN, &names)? })
+        Ok(Grouped {
+            group: G::take_from(Some(row), None, 0, &names)?,
+            values: A::take_from(Some(row), None, G::LEN, &names)?,
+        })
     }
 
     fn decode_json(object: &Map<String, Json>, node: &SelectNode, _: &mut usize) -> Result<Self> {
@@ -175,5 +193,8 @@ fn embedded_error(err: Error) -> Error {
 }
 
 fn shape_mismatch() -> Error {
-    Error::Database(crate::DatabaseError::new("decoding a row", "the result does not have the shape of the query"))
+    Error::Database(crate::DatabaseError::new(
+        "decoding a row",
+        "the result does not have the shape of the query",
+    ))
 }

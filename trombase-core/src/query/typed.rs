@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::shape::{ColumnValues, Cols, EmbedShape, Grouped, RowShape};
+use super::shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};
 use super::{AggregateFn, AggregateTerm, Direction, Embed, Filter, OrderTerm, Predicate, SelectNode};
 use crate::field_ref::{Many, One};
 use crate::permit::EntityHandle;

@@ -18,7 +18,12 @@ use conn::ReadConn;
 /// Runs a read: every read permitter of the entities it touches first (a
 /// deny fails it, a row filter joins that entity's WHERE everywhere), then
 /// the select as one statement.
-pub(crate) async fn run(core: &Core, session: &Session, mut node: SelectNode, form: RowForm) -> Result<Vec<Row>> {
+pub(crate) async fn run(
+    core: &Core,
+    session: &Session,
+    mut node: SelectNode,
+    form: RowForm,
+) -> Result<Vec<Row>> {
     let conn = ReadConn::get(&core.pool).await?;
     {
         let sql = Sql::lazy_read(conn.client(), conn.begun(), &core.statements);
@@ -28,7 +33,8 @@ pub(crate) async fn run(core: &Core, session: &Session, mut node: SelectNode, fo
     let statement = conn.prepare(&rendered.sql).await?;
     let params: Vec<&(dyn ToSql + Sync)> = rendered.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     core.statements.fetch_add(1, Ordering::Relaxed);
-    let rows = conn.client().query(&statement, &params).await.map_err(|e| Error::from_db(e, "running a select"))?;
+    let rows =
+        conn.client().query(&statement, &params).await.map_err(|e| Error::from_db(e, "running a select"))?;
     conn.finish(&core.statements).await?;
     Ok(rows)
 }

@@ -45,8 +45,10 @@ fn list_to_sql(
 ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
     macro_rules! typed {
         ($variant:ident, $t:ty) => {{
-            let items: Vec<$t> =
-                values.iter().filter_map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None }).collect();
+            let items: Vec<$t> = values
+                .iter()
+                .filter_map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None })
+                .collect();
             items.to_sql(ty, out)
         }};
     }
