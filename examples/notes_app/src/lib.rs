@@ -1,0 +1,49 @@
+//! The TromBase reference app: users and notes behind the HTTP API of the
+//! TypeScript library's example, with a web UI at `/`.
+//!
+//! Run with: `bash scripts/run-notes-app.sh` (or `cargo run -p notes_app`
+//! with a `DATABASE_URL`).
+
+mod entities;
+mod errors;
+mod query_string;
+mod routes;
+
+pub use entities::{Note, User};
+
+use std::future::Future;
+
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use trombase::TromBase;
+
+/// The web UI: one page of plain HTML and JavaScript.
+const INDEX_HTML: &str = include_str!("../static/index.html");
+
+/// Connects, registers the app's entities and creates the tables.
+pub async fn connect(database_url: &str) -> trombase::Result<TromBase> {
+    let trom =
+        TromBase::builder().database_url(database_url).entity::<User>().entity::<Note>().connect().await?;
+    trom.create_tables().await?;
+    Ok(trom)
+}
+
+/// The whole app: the API, the UI, and a log line per request.
+pub fn router(trom: TromBase) -> Router {
+    routes::api()
+        .route("/", get(|| async { Html(INDEX_HTML) }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(trom)
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then finishes
+/// the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    trom: TromBase,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(trom)).with_graceful_shutdown(shutdown).await
+}
