@@ -38,6 +38,9 @@ echo "DATABASE_URL=$(_tb_redact "$DATABASE_URL")"
 # extra Debian packages, fixtures) add it here, before any cargo step runs.
 # Keep it idempotent and non-interactive, like ensure-postgres.sh.
 # ---------------------------------------------------------------------------
+step "Browser (for the reference app's end-to-end test)"
+# shellcheck source=scripts/ensure-browser.sh
+source scripts/ensure-browser.sh
 
 logdir="$(mktemp -d "${TMPDIR:-/tmp}/trombase-test.XXXXXX")"
 trap 'rm -rf "$logdir"' EXIT
