@@ -129,6 +129,7 @@ pub struct TromBaseBuilder {
     max_connections: usize,
     wait_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
     email: Arc<dyn EmailSender>,
     limits: Limits,
     auth: AuthConfig,
@@ -142,6 +143,7 @@ impl Default for TromBaseBuilder {
             max_connections: 16,
             wait_timeout: Some(Duration::from_secs(10)),
             connect_timeout: Some(Duration::from_secs(10)),
+            statement_timeout: Some(Duration::from_secs(30)),
             email: Arc::new(LogEmailSender),
             limits: Limits::default(),
             auth: AuthConfig::default(),
@@ -182,6 +184,15 @@ impl TromBaseBuilder {
         self
     }
 
+    /// The longest any one statement may run before the server cancels it
+    /// (default 30 s; `None` for the server's setting). A cancelled statement
+    /// is an [`Error::Database`] whose `is_timeout()` is true; a read or batch
+    /// it belonged to changes nothing.
+    pub fn statement_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.statement_timeout = timeout.into();
+        self
+    }
+
     /// Where the library's emails go (default: [`LogEmailSender`]).
     pub fn email_sender(mut self, sender: impl EmailSender) -> Self {
         self.email = Arc::new(sender);
@@ -215,6 +226,11 @@ impl TromBaseBuilder {
             url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
         if let Some(timeout) = self.connect_timeout {
             pg_config.connect_timeout(timeout);
+        }
+        if let Some(timeout) = self.statement_timeout {
+            let options = pg_config.get_options().map(str::to_owned).unwrap_or_default();
+            pg_config
+                .options(format!("{options} -c statement_timeout={}", timeout.as_millis().max(1)).trim());
         }
         let manager =
             Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });

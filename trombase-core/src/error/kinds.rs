@@ -190,6 +190,23 @@ impl DatabaseError {
         DatabaseError { context, operation: None, source: Some(source.into()) }
     }
 
+    /// Whether the server cancelled a statement that ran past the statement
+    /// timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.source
+            .as_deref()
+            .and_then(|e| e.downcast_ref::<tokio_postgres::Error>())
+            .and_then(tokio_postgres::Error::code)
+            .is_some_and(|code| *code == tokio_postgres::error::SqlState::QUERY_CANCELED)
+    }
+
+    /// Whether the connection to the database was lost.
+    pub fn is_connection_lost(&self) -> bool {
+        self.source.as_deref().and_then(|e| e.downcast_ref::<tokio_postgres::Error>()).is_some_and(|e| {
+            e.is_closed() || e.as_db_error().is_some_and(|d| d.code().code().starts_with("57P"))
+        })
+    }
+
     /// Whether the failure was a pool wait that timed out.
     pub fn is_pool_timeout(&self) -> bool {
         self.source
