@@ -104,6 +104,9 @@ impl Value {
     pub fn from_json(kind: FieldKind, json: &serde_json::Value) -> Result<Value, String> {
         use serde_json::Value as J;
         let expected = || format!("expected {}, got {}", kind.describe(), json_type_name(json));
+        if has_nul(json) {
+            return Err("must not contain NUL characters (\\u0000)".to_owned());
+        }
         Ok(match (kind, json) {
             (_, J::Null) => Value::Null,
             (FieldKind::Text, J::String(s)) => Value::Text(s.clone()),
@@ -125,6 +128,27 @@ impl Value {
             (FieldKind::DbId, J::String(s)) => Value::DbId(s.parse().map_err(|e| format!("{e}"))?),
             _ => return Err(expected()),
         })
+    }
+}
+
+/// PostgreSQL stores no NUL character in `text` or `jsonb`.
+fn has_nul(json: &serde_json::Value) -> bool {
+    match json {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+impl Value {
+    /// Whether the value holds a NUL character, which PostgreSQL cannot store.
+    pub(crate) fn has_nul(&self) -> bool {
+        match self {
+            Value::Text(s) => s.contains('\0'),
+            Value::Json(json) => has_nul(json),
+            _ => false,
+        }
     }
 }
 
@@ -168,6 +192,14 @@ mod tests {
         assert!(Value::from_json(FieldKind::Bool, &json!("true")).is_err());
         assert!(Value::from_json(FieldKind::Timestamp, &json!("yesterday")).is_err());
         assert!(Value::from_json(FieldKind::DbId, &json!("abc")).is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        assert!(Value::from_json(FieldKind::Text, &json!("a\u{0}b")).is_err());
+        assert!(Value::from_json(FieldKind::Json, &json!({"k": ["\u{0}"]})).is_err());
+        assert!(Value::from_json(FieldKind::Json, &json!({"\u{0}": 1})).is_err());
+        assert!(Value::Text("a\0".into()).has_nul());
     }
 
     #[test]

@@ -57,6 +57,9 @@ fn check_value(
     path: impl Fn() -> String,
     null_message: &str,
 ) -> Result<()> {
+    if value.has_nul() {
+        return Err(Error::validation(path(), "must not contain NUL characters (\\u0000)"));
+    }
     match value.kind() {
         None if !field.nullable => Err(Error::validation(path(), null_message)),
         Some(kind) if kind != field.kind => Err(Error::validation(
