@@ -9,7 +9,7 @@ mod errors;
 mod query_string;
 mod routes;
 
-pub use entities::{Note, User};
+pub use entities::{NewNote, Note, User};
 
 use std::future::Future;
 
