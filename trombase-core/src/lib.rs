@@ -27,7 +27,7 @@ mod value;
 pub use auth::tables::{
     PASSWORD_RESETS as AUTH_PASSWORD_RESETS_TABLE, SESSIONS as AUTH_SESSIONS_TABLE, USERS as AUTH_USERS_TABLE,
 };
-pub use auth::{Auth, AuthConfig};
+pub use auth::{Argon2Params, Auth, AuthConfig, AuthUser, LogoutResult, ResetRequested, SignedIn};
 pub use client::{TromBase, TromBaseBuilder};
 pub use db::{Db, SessionDb};
 pub use dbid::{DbId, DbIdError};

@@ -1,21 +1,62 @@
 //! Authentication: users, sessions and password resets in the library's own
 //! tables.
+//!
+//! - Passwords: argon2id PHC strings (`password`), hashed on the blocking
+//!   pool with bounded concurrency.
+//! - Tokens: 32 random bytes, base64url on the wire, SHA-256 at rest
+//!   (`token`).
+//! - Flows: `register`, `login`, `sessions`, `reset`; their SQL in `store`;
+//!   their emails in `emails`.
 
 mod config;
+mod email_address;
+mod emails;
+mod login;
+mod password;
+mod register;
+mod reset;
+mod sessions;
+mod store;
 pub(crate) mod tables;
+pub(crate) mod token;
+mod types;
+pub(crate) mod wire;
 
-pub use config::AuthConfig;
+pub use config::{Argon2Params, AuthConfig};
+pub use types::{AuthUser, LogoutResult, ResetRequested, SignedIn};
 
 use std::sync::Arc;
 
 use crate::client::Core;
+use password::Passwords;
 
 /// The auth side of a [`TromBase`](crate::TromBase):
 /// `trom.auth.register_with_username_password(...)` and friends.
+///
+/// Every method answers the library's [`Error`](crate::Error); auth
+/// failures are [`Error::Auth`](crate::Error::Auth) with an
+/// [`AuthErrorCode`](crate::AuthErrorCode). The result types serialize to
+/// the JSON of the HTTP API, so a handler can return them as they are.
+///
+/// ```no_run
+/// # async fn run() -> trombase_core::Result<()> {
+/// let trom = trombase_core::TromBase::builder()
+///     .database_url("postgres://postgres@127.0.0.1:5432/postgres")
+///     .connect()
+///     .await?;
+/// trom.create_tables().await?;
+///
+/// let signed_in = trom.auth.register_with_username_password("ada@example.com", "correct horse").await?;
+/// let token = signed_in.session.token.clone().unwrap_or_default();
+/// let session = trom.auth.require_session(&token).await?;
+/// assert_eq!(session.user_id, signed_in.user.id);
+/// trom.auth.invalidate_session_token(&token).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Auth {
-    #[allow(dead_code)] // used by the flows
     core: Arc<Core>,
+    passwords: Arc<Passwords>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -26,6 +67,7 @@ impl std::fmt::Debug for Auth {
 
 impl Auth {
     pub(crate) fn new(core: Arc<Core>) -> Self {
-        Auth { core }
+        let passwords = Arc::new(Passwords::new(&core.auth.argon2, core.auth.max_concurrent_hashes));
+        Auth { core, passwords }
     }
 }

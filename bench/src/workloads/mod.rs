@@ -1,0 +1,105 @@
+//! The workloads the bench runs, by name. Add one by writing a module with
+//! a `fn start(&Context) -> BoxFuture<'_, Result<Report, BoxError>>` and
+//! listing it in [`ALL`].
+
+pub mod auth;
+
+use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Any error a workload may end with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What every workload gets.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// A scratch database of the bench's own, empty at the start of the run
+    /// and dropped at its end (workloads share it; keep names apart).
+    pub database_url: String,
+    /// One iteration of everything, no warm-up: proves the bench runs.
+    pub smoke: bool,
+}
+
+impl Context {
+    /// `full` normally, 1 in smoke mode.
+    pub fn iterations(&self, full: usize) -> usize {
+        if self.smoke {
+            1
+        } else {
+            full
+        }
+    }
+
+    /// `full` normally, 0 in smoke mode.
+    pub fn warm_up(&self, full: usize) -> usize {
+        if self.smoke {
+            0
+        } else {
+            full
+        }
+    }
+}
+
+/// A named workload.
+pub struct Workload {
+    /// The name `--only` selects it by.
+    pub name: &'static str,
+    /// One line on what it measures.
+    pub about: &'static str,
+    /// Runs it.
+    pub run: for<'a> fn(&'a Context) -> BoxFuture<'a, Result<Report, BoxError>>,
+}
+
+/// Every workload, in the order they run.
+pub const ALL: &[Workload] = &[Workload {
+    name: "auth",
+    about: "login time for unknown vs known emails; session lookup vs raw tokio-postgres",
+    run: auth::start,
+}];
+
+/// What a workload found: markdown tables and notes.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Sections, each a heading, notes and a table.
+    pub sections: Vec<Section>,
+}
+
+/// One table of results.
+#[derive(Debug, Default)]
+pub struct Section {
+    /// The heading.
+    pub title: String,
+    /// Lines printed under the heading (parameters, ratios).
+    pub notes: Vec<String>,
+    /// The column headers.
+    pub headers: Vec<String>,
+    /// The rows, as many cells as headers.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Report {
+    /// The report as markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        for section in &self.sections {
+            let _ = writeln!(out, "### {}\n", section.title);
+            for note in &section.notes {
+                let _ = writeln!(out, "- {note}");
+            }
+            if !section.notes.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "| {} |", section.headers.join(" | "));
+            let _ = writeln!(out, "|{}", "---|".repeat(section.headers.len()));
+            for row in &section.rows {
+                let _ = writeln!(out, "| {} |", row.join(" | "));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,57 @@
+//! Registration: a new user and their first session, in one transaction.
+
+use super::types::SignedIn;
+use super::{email_address, emails, password, store, Auth};
+use crate::{AuthError, AuthErrorCode, Error, Result};
+
+impl Auth {
+    /// Registers a user and signs them in.
+    ///
+    /// The email is trimmed and lower-cased and must look like an address;
+    /// the password must have 8 to 1024 characters (otherwise
+    /// `INVALID_AUTH_INPUT`). An email that is taken, also in another case or
+    /// with surrounding spaces, answers `USERNAME_TAKEN`, even when two
+    /// registrations race (the unique constraint decides). The password is
+    /// stored as an argon2id PHC string; the user and the first session are
+    /// created in one transaction. After the commit a welcome email goes out
+    /// through the email sender; if the sender fails, the failure is logged
+    /// and the registration still succeeds.
+    ///
+    /// The answer's `session.token` is the bearer token, shown this once.
+    ///
+    /// ```no_run
+    /// # async fn run(trom: trombase_core::TromBase) -> trombase_core::Result<()> {
+    /// let signed_in = trom.auth.register_with_username_password("ada@example.com", "correct horse").await?;
+    /// let token = signed_in.session.token.clone(); // give this to the client
+    /// let db = trom.db.with_session(&signed_in.session);
+    /// # let _ = (token, db);
+    /// # Ok(()) }
+    /// ```
+    pub async fn register_with_username_password(&self, email: &str, password: &str) -> Result<SignedIn> {
+        const CONTEXT: &str = "registering a user";
+        let email = email_address::normalize(email).ok_or_else(|| {
+            Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
+        })?;
+        password::check_new(password)?;
+        // A cheap early answer that spares a hash; the insert below is what
+        // settles a race.
+        if store::email_taken(&self.core.pool.get().await?, &email).await? {
+            return Err(username_taken());
+        }
+        let password_hash = self.passwords.hash(password).await?;
+
+        let mut conn = self.core.pool.get().await?;
+        let tx = conn.transaction().await.map_err(|e| Error::from_db(e, CONTEXT))?;
+        let user = store::insert_user(&tx, &email, &password_hash).await?.ok_or_else(username_taken)?;
+        let session = store::insert_session(&tx, user.id, self.core.auth.session_ttl).await?;
+        tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))?;
+        drop(conn);
+
+        emails::send(&self.core, &emails::welcome(&user.email), "welcome").await;
+        Ok(SignedIn { user, session })
+    }
+}
+
+fn username_taken() -> Error {
+    Error::Auth(AuthError::new(AuthErrorCode::UsernameTaken, "this email is already registered"))
+}
