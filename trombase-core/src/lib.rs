@@ -18,6 +18,7 @@ mod json_body;
 mod mutation;
 pub mod permit;
 pub mod query;
+mod read;
 pub mod render;
 pub mod schema;
 mod session;
