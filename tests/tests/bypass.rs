@@ -257,7 +257,7 @@ async fn forged_truncated_and_replayed_tokens_are_refused() {
         format!("{token}A"),
         format!("{token}="),
         String::from_utf8(flipped).unwrap(),
-        token.replace(|c: char| c == '-' || c == '_', "+"),
+        token.replace(['-', '_'], "+"),
         "' OR 1=1 --".to_owned(),
         signed_in.session.id.to_string(),
     ];
