@@ -1,22 +1,16 @@
 //! Compile-time guarantees: each file under `ui/` is named after the rule it
-//! proves, and its `.stderr` is the error a user sees.
+//! proves, and its `.stderr` is the error a user sees. One `TestCases` for
+//! all of them, so their shared dependencies compile once.
 
 #[test]
-fn derive_entity_accepts_every_attribute() {
-    trybuild::TestCases::new().pass("ui/pass/*.rs");
-}
-
-#[test]
-fn derive_entity_rejects_mistakes_with_spanned_errors() {
-    trybuild::TestCases::new().compile_fail("ui/entity/*.rs");
-}
-
-#[test]
-fn mutations_are_typed_and_need_a_session() {
-    trybuild::TestCases::new().compile_fail("ui/mutation/*.rs");
-}
-
-#[test]
-fn typed_reads_reject_mistakes() {
-    trybuild::TestCases::new().compile_fail("ui/select/*.rs");
+fn compile_time_guarantees() {
+    let cases = trybuild::TestCases::new();
+    // The derive accepts every attribute...
+    cases.pass("ui/pass/*.rs");
+    // ...and rejects each mistake with an error at the user's tokens.
+    cases.compile_fail("ui/entity/*.rs");
+    // Mutations are typed and need a session.
+    cases.compile_fail("ui/mutation/*.rs");
+    // Typed reads reject unknown fields, wrong types, misplaced operators.
+    cases.compile_fail("ui/select/*.rs");
 }
