@@ -715,3 +715,98 @@ mod generated {
         assert!(ran > 20, "the generator should produce valid selects too: ran {ran}, rejected {rejected}");
     }
 }
+
+// ---- a read permitter that queries: one snapshot for it and the select ----
+
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "memberships")]
+#[permit(read = anyone_read, create = anyone_read)]
+pub struct Membership {
+    pub id: DbId,
+    pub member_id: DbId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "documents")]
+#[permit(read = members_only, create = anyone_read)]
+pub struct Document {
+    pub id: DbId,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+async fn anyone_read<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> {
+    Permit::Allow
+}
+
+/// Asks the database whether the session's user is a member.
+async fn members_only(session: &Session, sql: &Sql<'_>, _: &Operation<'_, Document>) -> Permit<Document> {
+    match sql.query_opt("SELECT 1 FROM memberships WHERE member_id = $1", &[&session.user_id]).await {
+        Ok(Some(_)) => Permit::Allow,
+        Ok(None) => Permit::deny("members only"),
+        Err(_) => Permit::deny("membership lookup failed"),
+    }
+}
+
+#[tokio::test]
+async fn a_read_permitter_can_query_in_the_reads_snapshot() {
+    let db = TestDb::new().await;
+    let trom = TromBase::builder()
+        .database_url(db.url())
+        .entity::<Membership>()
+        .entity::<Document>()
+        .max_connections(1)
+        .connect()
+        .await
+        .unwrap();
+    trom.create_tables().await.unwrap();
+    let (member, outsider) = (session_for(DbId::new()), session_for(DbId::new()));
+    trom.db
+        .with_session(&member)
+        .do_mutations([
+            Mutation::insert(NewMembership { id: DbId::new(), member_id: member.user_id }),
+            Mutation::insert(NewDocument { id: DbId::new(), title: "plan".into() }),
+        ])
+        .await
+        .unwrap();
+    let before = trom.statements_executed();
+    let docs = trom.db.with_session(&member).select(Document::query()).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    // BEGIN (lazily, for the permitter's query), the query, the select, COMMIT.
+    assert_eq!(trom.statements_executed() - before, 4);
+    // The pool's one connection: its backend pid, and whether it sits idle
+    // (not "idle in transaction"), as another connection sees it.
+    let observer = db.client().await;
+    let backend = |trom: TromBase| {
+        let observer = &observer;
+        async move {
+            let pid: i32 = trom
+                .pool()
+                .get()
+                .await
+                .unwrap()
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .unwrap()
+                .get(0);
+            let state: String = observer
+                .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
+                .await
+                .unwrap()
+                .get(0);
+            (pid, state == "idle")
+        }
+    };
+    let (pid, idle) = backend(trom.clone()).await;
+    assert!(idle, "no transaction left open");
+    // A denied read rolls the permitter's transaction back and keeps the connection.
+    let err = trom.db.with_session(&outsider).select(Document::query()).await.unwrap_err();
+    assert_eq!(err.to_string(), "members only");
+    assert_eq!(backend(trom.clone()).await, (pid, true), "same connection, back in the pool clean");
+    let before = trom.statements_executed();
+    assert_eq!(trom.db.with_session(&outsider).select(Membership::query()).await.unwrap().len(), 1);
+    assert_eq!(trom.statements_executed() - before, 1, "a plain read opens no transaction");
+}

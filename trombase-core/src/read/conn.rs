@@ -58,6 +58,20 @@ impl ReadConn {
     }
 }
 
+impl ReadConn {
+    /// Ends a failed read: rolls back the transaction a permitter opened, so
+    /// the connection goes back to the pool clean (or, if even that fails,
+    /// is dropped from the pool on drop).
+    pub(crate) async fn abort(self, statements: &AtomicU64) {
+        if self.begun.load(Ordering::SeqCst) {
+            statements.fetch_add(1, Ordering::Relaxed);
+            if self.client().batch_execute("ROLLBACK").await.is_ok() {
+                self.begun.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
 impl Drop for ReadConn {
     fn drop(&mut self) {
         if self.begun.load(Ordering::SeqCst) {

@@ -25,16 +25,33 @@ pub(crate) async fn run(
     form: RowForm,
 ) -> Result<Vec<Row>> {
     let conn = ReadConn::get(&core.pool).await?;
+    match permitted_rows(core, session, &mut node, form, &conn).await {
+        Ok(rows) => {
+            conn.finish(&core.statements).await?;
+            Ok(rows)
+        }
+        Err(err) => {
+            conn.abort(&core.statements).await;
+            Err(err)
+        }
+    }
+}
+
+/// The permission pass and the select, on the read's connection.
+async fn permitted_rows(
+    core: &Core,
+    session: &Session,
+    node: &mut SelectNode,
+    form: RowForm,
+    conn: &ReadConn,
+) -> Result<Vec<Row>> {
     {
         let sql = Sql::lazy_read(conn.client(), conn.begun(), &core.statements);
-        permissions::apply(&mut node, session, &sql).await?;
+        permissions::apply(node, session, &sql).await?;
     }
-    let rendered = render_select(&node, form);
+    let rendered = render_select(node, form);
     let statement = conn.prepare(&rendered.sql).await?;
     let params: Vec<&(dyn ToSql + Sync)> = rendered.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     core.statements.fetch_add(1, Ordering::Relaxed);
-    let rows =
-        conn.client().query(&statement, &params).await.map_err(|e| Error::from_db(e, "running a select"))?;
-    conn.finish(&core.statements).await?;
-    Ok(rows)
+    conn.client().query(&statement, &params).await.map_err(|e| Error::from_db(e, "running a select"))
 }
