@@ -80,13 +80,17 @@ pub struct Tag {
 
 /// The schema the targets parse against.
 pub fn schema() -> Schema {
-    Schema::from_handles(vec![EntityHandle::of::<User>(), EntityHandle::of::<Note>(), EntityHandle::of::<Tag>()])
-        .expect("a valid schema")
+    Schema::from_handles(vec![
+        EntityHandle::of::<User>(),
+        EntityHandle::of::<Note>(),
+        EntityHandle::of::<Tag>(),
+    ])
+    .expect("a valid schema")
 }
 
 /// Every name that may appear quoted in SQL rendered for `node`: the
 /// schema's tables, columns, logical names and relation names, and the
-/// node's aggregate aliases (validated identifiers).
+/// library's own aggregate column names (client aliases never reach SQL).
 fn allowed_names(schema: &Schema, node: &SelectNode, out: &mut Vec<String>) {
     for entity in schema.entities() {
         out.push(entity.table.to_owned());
@@ -99,8 +103,9 @@ fn allowed_names(schema: &Schema, node: &SelectNode, out: &mut Vec<String>) {
         }
     }
     out.push("_".to_owned());
+    // Aggregate columns are named by the library, never by the client.
     for n in node.walk() {
-        out.extend(n.aggregates.iter().map(|a| a.alias.clone()));
+        out.extend((0..n.aggregates.len()).map(trombase::render::aggregate_column));
     }
 }
 

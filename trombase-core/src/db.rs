@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use crate::client::Core;
 use crate::mutation::{self, Mutation};
-use crate::query::{parse_select, Query, Root, RowShape};
+use crate::query::{parse_select, restore_aliases, Query, Root, RowShape};
 use crate::read;
 use crate::render::RowForm;
 use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
@@ -150,10 +150,13 @@ impl SessionDb {
     ) -> Result<Vec<serde_json::Value>> {
         self.check_session()?;
         let node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
-        let rows = read::run(&self.core, &self.session, node, RowForm::Json).await?;
-        rows.iter()
+        let rows = read::run(&self.core, &self.session, node.clone(), RowForm::Json).await?;
+        let mut rows = rows
+            .iter()
             .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))
-            .collect()
+            .collect::<Result<Vec<serde_json::Value>>>()?;
+        restore_aliases(&mut rows, &node);
+        Ok(rows)
     }
 
     /// Refuses a session that has expired, before any SQL runs.

@@ -1,6 +1,7 @@
 //! The query IR: plain data describing reads, with no SQL text; and the
 //! typed builder that produces it.
 
+mod aggregate_keys;
 mod compare;
 mod json;
 mod predicate;
@@ -8,6 +9,7 @@ mod select;
 mod shape;
 mod typed;
 
+pub(crate) use aggregate_keys::restore_aliases;
 pub use json::{parse_select, ReadLimits};
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderTerm, SelectNode};

@@ -8,4 +8,4 @@ mod select;
 
 pub use ident::{quote_ident, quote_literal};
 pub use params::Param;
-pub use select::{render_select, RenderedSelect, RowForm};
+pub use select::{aggregate_column, render_select, RenderedSelect, RowForm};

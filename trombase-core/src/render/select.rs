@@ -226,8 +226,10 @@ impl Renderer {
             if matches!(term.func, AggregateFn::Sum | AggregateFn::Avg) {
                 self.sql.push_str(if kind == FieldKind::F64 { "::double precision" } else { "::bigint" });
             }
+            // The client's alias never reaches SQL: the column gets a name of
+            // the library's, and the JSON keys are renamed after the read.
             self.sql.push_str(" AS ");
-            push_quoted_ident(&mut self.sql, &term.alias);
+            push_quoted_ident(&mut self.sql, &aggregate_column(i));
         }
         self.source_and_conditions(node, alias, parent);
         for (i, field) in node.columns.iter().enumerate() {
@@ -237,6 +239,11 @@ impl Renderer {
         self.order(node, alias);
         self.page(node);
     }
+}
+
+/// The SQL name of a node's `i`-th aggregate column.
+pub fn aggregate_column(i: usize) -> String {
+    format!("__agg{i}")
 }
 
 fn clamp(n: u64) -> i64 {
