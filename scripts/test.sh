@@ -7,7 +7,8 @@
 # Makes sure a PostgreSQL server is available (scripts/ensure-postgres.sh,
 # which exports DATABASE_URL), then runs, in order:
 #   fmt check, clippy (-D warnings), tests (nextest if installed, else
-#   cargo test), doctests, rustdoc (-D warnings).
+#   cargo test), doctests, rustdoc (-D warnings), a smoke run of the
+#   benchmarks.
 #
 # Environment:
 #   TROMBASE_SKIP_LINT=1   skip the fmt and clippy steps (quick local runs)
@@ -70,6 +71,12 @@ cargo test --workspace --doc 2>&1 | tee "$logdir/doctests.log"
 
 step "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# One iteration of every benchmark workload: proves the suite builds and
+# runs (debug build: its dependencies are already compiled by the steps
+# above; the numbers of a smoke run mean nothing). See BENCHMARKS.md.
+step "cargo run -p trombase-bench -- --smoke"
+cargo run -p trombase-bench -- --smoke
 
 # Totals over the test and doctest runs (only reached when all steps passed).
 # nextest: "Summary [ 1.2s] 45 tests run: 45 passed, 2 skipped"

@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     };
     if args.list {
         for workload in ALL {
-            println!("{:<10} {}", workload.name, workload.about);
+            println!("{:<12} {}", workload.name, workload.about);
         }
         return ExitCode::SUCCESS;
     }
@@ -90,7 +90,7 @@ async fn run(selected: &[&Workload], smoke: bool) -> Result<(), BoxError> {
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let scratch = ScratchDb::create(&server).await?;
-    let ctx = Context { database_url: scratch.url().to_owned(), smoke };
+    let ctx = Context { database_url: scratch.url().to_owned(), smoke, dataset: Default::default() };
     if smoke {
         println!("_smoke run: one iteration each, no warm-up; the numbers mean nothing_\n");
     }

@@ -3,10 +3,16 @@
 //! listing it in [`ALL`].
 
 pub mod auth;
+pub mod json_reads;
+pub mod measure;
+pub mod reads;
+pub mod seed;
+pub mod writes;
 
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// Any error a workload may end with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -22,6 +28,9 @@ pub struct Context {
     pub database_url: String,
     /// One iteration of everything, no warm-up: proves the bench runs.
     pub smoke: bool,
+    /// The seeded users and notes the data workloads share, made by the
+    /// first of them that runs ([`seed::dataset`]).
+    pub dataset: Arc<tokio::sync::OnceCell<Arc<seed::Dataset>>>,
 }
 
 impl Context {
@@ -55,11 +64,30 @@ pub struct Workload {
 }
 
 /// Every workload, in the order they run.
-pub const ALL: &[Workload] = &[Workload {
-    name: "auth",
-    about: "login time for unknown vs known emails; session lookup vs raw tokio-postgres",
-    run: auth::start,
-}];
+pub const ALL: &[Workload] = &[
+    Workload {
+        name: "reads",
+        about: "typed selects vs raw tokio-postgres: note by id (latency, 32-way throughput), \
+                a user's notes with author, 50 users with their 10 newest notes",
+        run: reads::start,
+    },
+    Workload {
+        name: "json_reads",
+        about: "the JSON select form (returning JSON) vs the same statement in raw tokio-postgres",
+        run: json_reads::start,
+    },
+    Workload {
+        name: "writes",
+        about: "do_mutations vs raw tokio-postgres: 1,000-insert batch, 1,000 one-insert batches, \
+                update and delete batches of 100 under an owner rule",
+        run: writes::start,
+    },
+    Workload {
+        name: "auth",
+        about: "login time for unknown vs known emails; session lookup vs raw tokio-postgres",
+        run: auth::start,
+    },
+];
 
 /// What a workload found: markdown tables and notes.
 #[derive(Debug, Default)]

@@ -87,7 +87,9 @@ impl<T: RowShape> EmbedShape for Option<T> {
     }
 
     fn decode_embed_text(text: &[u8], node: &SelectNode) -> Result<Self> {
-        from_text(text, |d, failure| d.deserialize_option(OptionVisitor::<T> { node, failure, marker: PhantomData }))
+        from_text(text, |d, failure| {
+            d.deserialize_option(OptionVisitor::<T> { node, failure, marker: PhantomData })
+        })
     }
 }
 
@@ -106,7 +108,9 @@ impl<T: RowShape> EmbedShape for Vec<T> {
     }
 
     fn decode_embed_text(text: &[u8], node: &SelectNode) -> Result<Self> {
-        from_text(text, |d, failure| d.deserialize_any(ListVisitor::<T> { node, failure, marker: PhantomData }))
+        from_text(text, |d, failure| {
+            d.deserialize_any(ListVisitor::<T> { node, failure, marker: PhantomData })
+        })
     }
 }
 
@@ -245,7 +249,10 @@ impl<G: ColumnValues, A: ColumnValues> RowShape for Grouped<G, A> {
 struct JsonText<'a>(&'a [u8]);
 
 impl<'a> FromSql<'a> for JsonText<'a> {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         if *ty == Type::JSONB {
             // jsonb's binary form: a version byte (1), then the text.
             match raw.split_first() {
@@ -282,7 +289,10 @@ impl Failure {
 /// text's own (not JSON, trailing characters).
 fn from_text<T>(
     text: &[u8],
-    decode: impl FnOnce(&mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>, &Failure) -> serde_json::Result<T>,
+    decode: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+        &Failure,
+    ) -> serde_json::Result<T>,
 ) -> Result<T> {
     let failure = Failure::default();
     let mut deserializer = serde_json::Deserializer::from_slice(text);
@@ -422,7 +432,10 @@ impl<'de, E: Entity> Visitor<'de> for EntityVisitor<'_, E> {
         let mut values = vec![Value::Null; fields.len()];
         while let Some(index) = map.next_key_seed(FieldIndex(fields))? {
             match index {
-                Some(i) => values[i] = map.next_value_seed(FieldValue { field: &fields[i], failure: self.failure })?,
+                Some(i) => {
+                    values[i] =
+                        map.next_value_seed(FieldValue { field: &fields[i], failure: self.failure })?
+                }
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -430,7 +443,9 @@ impl<'de, E: Entity> Visitor<'de> for EntityVisitor<'_, E> {
         }
         // A missing member reads as null, as in `from_json`.
         if let Some(field) = fields.iter().zip(&values).find(|(f, v)| !f.nullable && **v == Value::Null) {
-            return Err(self.failure.fail(embedded_error(Error::validation(field.0.name, "must not be null"))));
+            return Err(self
+                .failure
+                .fail(embedded_error(Error::validation(field.0.name, "must not be null"))));
         }
         E::from_values(values).map_err(|err| {
             // `from_json` reports a value its type refuses as null.
@@ -459,7 +474,10 @@ struct FieldIndex(&'static [FieldMeta]);
 impl<'de> DeserializeSeed<'de> for FieldIndex {
     type Value = Option<usize>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Option<usize>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Option<usize>, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
@@ -489,7 +507,7 @@ impl FieldValue<'_> {
         self.failure.fail(embedded_error(Error::validation(self.field.name, message)))
     }
 
-    fn from_json<Er: de::Error>(&self, json: &Json) -> std::result::Result<Value, Er> {
+    fn read_json<Er: de::Error>(&self, json: &Json) -> std::result::Result<Value, Er> {
         Value::from_json(self.field.kind, json).map_err(|m| self.fail(m))
     }
 }
@@ -502,7 +520,7 @@ impl<'de> DeserializeSeed<'de> for FieldValue<'_> {
             FieldKind::Text | FieldKind::DbId | FieldKind::Timestamp => deserializer.deserialize_any(self),
             _ => {
                 let json = Json::deserialize(deserializer)?;
-                self.from_json(&json)
+                self.read_json(&json)
             }
         }
     }
@@ -517,7 +535,7 @@ impl<'de> Visitor<'de> for FieldValue<'_> {
 
     fn visit_str<Er: de::Error>(self, s: &str) -> std::result::Result<Value, Er> {
         if s.contains('\0') {
-            return self.from_json(&Json::String(s.to_owned()));
+            return self.read_json(&Json::String(s.to_owned()));
         }
         match self.field.kind {
             FieldKind::Text => Ok(Value::Text(s.to_owned())),
@@ -525,7 +543,7 @@ impl<'de> Visitor<'de> for FieldValue<'_> {
             FieldKind::Timestamp => DateTime::parse_from_rfc3339(s)
                 .map(|t| Value::Timestamp(t.with_timezone(&Utc)))
                 .map_err(|_| self.fail("expected an RFC 3339 timestamp".to_owned())),
-            _ => self.from_json(&Json::String(s.to_owned())),
+            _ => self.read_json(&Json::String(s.to_owned())),
         }
     }
 
@@ -534,29 +552,29 @@ impl<'de> Visitor<'de> for FieldValue<'_> {
     }
 
     fn visit_bool<Er: de::Error>(self, b: bool) -> std::result::Result<Value, Er> {
-        self.from_json(&Json::Bool(b))
+        self.read_json(&Json::Bool(b))
     }
 
     fn visit_i64<Er: de::Error>(self, n: i64) -> std::result::Result<Value, Er> {
-        self.from_json(&Json::from(n))
+        self.read_json(&Json::from(n))
     }
 
     fn visit_u64<Er: de::Error>(self, n: u64) -> std::result::Result<Value, Er> {
-        self.from_json(&Json::from(n))
+        self.read_json(&Json::from(n))
     }
 
     fn visit_f64<Er: de::Error>(self, n: f64) -> std::result::Result<Value, Er> {
-        self.from_json(&Json::from(n))
+        self.read_json(&Json::from(n))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Value, A::Error> {
         let json = Json::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        self.from_json(&json)
+        self.read_json(&json)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Value, A::Error> {
         let json = Json::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        self.from_json(&json)
+        self.read_json(&json)
     }
 }
 

@@ -1,0 +1,399 @@
+//! `do_mutations` against the same writes in raw tokio-postgres (prepared
+//! statements, the same pool): a batch of 1,000 inserts (allow-all and
+//! owner-check permitters), 1,000 one-insert batches in a row, and update
+//! and delete batches of 100 rows under the owner rule (current rows locked
+//! `FOR UPDATE`).
+//!
+//! Nothing grows across iterations: inserted rows are truncated and deleted
+//! rows are inserted afresh before each delete, outside the measured part.
+
+use std::time::{Duration, Instant};
+
+use trombase::prelude::*;
+use trombase::{Mutation, SessionDb};
+
+use super::measure::{interleaved, latency_section, self_timed, Measured, Target};
+use super::seed::{dataset, Dataset, NewOpenNote, NewOwnedNote, Note, CONTENT, NOTE_COLUMNS};
+use super::{BoxError, BoxFuture, Context, Report, Section};
+use crate::stats::ratio;
+
+/// Starts the workload.
+pub fn start(ctx: &Context) -> BoxFuture<'_, Result<Report, BoxError>> {
+    Box::pin(run(ctx))
+}
+
+async fn run(ctx: &Context) -> Result<Report, BoxError> {
+    let ds = dataset(ctx).await?;
+    let mut report = Report::default();
+    report.sections.push(insert_batch(ctx, &ds).await?);
+    report.sections.push(single_insert_batches(ctx, &ds).await?);
+    report.sections.push(update_batch(ctx, &ds).await?);
+    report.sections.push(delete_batch(ctx, &ds).await?);
+    Ok(report)
+}
+
+const INSERT_OPEN: &str =
+    "INSERT INTO bench_open_notes (id, title, content, user_id, created_at, updated_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6)";
+const INSERT_OPEN_UNNEST: &str = "INSERT INTO bench_open_notes (id, title, content, user_id, created_at, updated_at) \
+                                  SELECT id, title, $3, $4, $5, $5 FROM unnest($1::text[], $2::text[]) AS v(id, title)";
+
+/// Empties the insert targets (outside the measured part).
+async fn truncate(ds: &Dataset) -> Result<(), BoxError> {
+    let client = ds.trom.pool().get().await?;
+    client.batch_execute("TRUNCATE bench_open_notes, bench_owned_notes").await?;
+    Ok(())
+}
+
+/// Fresh ids and titles for one batch.
+fn new_rows(n: usize, i: usize) -> (Vec<DbId>, Vec<String>) {
+    ((0..n).map(|_| DbId::new()).collect(), (0..n).map(|k| format!("Inserted {i}.{k}")).collect())
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Workload 5a: one batch of 1,000 inserts.
+async fn insert_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> {
+    const BATCH: usize = 1_000;
+    let user = ds.users[0];
+    let db = &ds.db(user);
+    truncate(ds).await?;
+    let measured = interleaved(
+        ctx,
+        3,
+        40,
+        &[
+            self_timed("library, allow-all permitter", |i| async move {
+                let (ids, titles) = new_rows(BATCH, i);
+                let started = Instant::now();
+                db.do_mutations(ids.into_iter().zip(titles).map(|(id, title)| {
+                    Mutation::insert(NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user })
+                }))
+                .await?;
+                let took = started.elapsed();
+                truncate(ds).await?;
+                Ok(took)
+            }),
+            self_timed("library, owner-check permitter", |i| async move {
+                let (ids, titles) = new_rows(BATCH, i);
+                let started = Instant::now();
+                db.do_mutations(ids.into_iter().zip(titles).map(|(id, title)| {
+                    Mutation::insert(NewOwnedNote { id, title, content: CONTENT.to_owned(), user_id: user })
+                }))
+                .await?;
+                let took = started.elapsed();
+                truncate(ds).await?;
+                Ok(took)
+            }),
+            self_timed("raw, single-row inserts in one transaction", |i| async move {
+                let (ids, titles) = new_rows(BATCH, i);
+                let started = Instant::now();
+                let mut client = ds.trom.pool().get().await?;
+                let statement = client.prepare_cached(INSERT_OPEN).await?;
+                let tx = client.transaction().await?;
+                let now = now();
+                for (id, title) in ids.iter().zip(&titles) {
+                    tx.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+                }
+                tx.commit().await?;
+                let took = started.elapsed();
+                drop(client);
+                truncate(ds).await?;
+                Ok(took)
+            }),
+            self_timed("raw, one multi-row INSERT … SELECT unnest", |i| async move {
+                let (ids, titles) = new_rows(BATCH, i);
+                let started = Instant::now();
+                let client = ds.trom.pool().get().await?;
+                let statement = client.prepare_cached(INSERT_OPEN_UNNEST).await?;
+                let inserted = client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?;
+                let took = started.elapsed();
+                drop(client);
+                if inserted != BATCH as u64 {
+                    return Err("the multi-row insert missed rows".into());
+                }
+                truncate(ds).await?;
+                Ok(took)
+            }),
+        ],
+    )
+    .await?;
+    let owner = ratio(measured.summaries[1].median, measured.summaries[2].median);
+    Ok(latency_section(
+        &format!("writes: one `do_mutations` batch of {BATCH} inserts"),
+        &measured,
+        0,
+        2,
+        Target::AtMost(1.0),
+        vec![
+            format!(
+                "ratio library, owner-check permitter / raw, single-row inserts in one transaction, medians: \
+                 **{owner:.3}** ({})",
+                Target::AtMost(1.0).judge(owner)
+            ),
+            "library: `db.do_mutations(1000 × Mutation::insert(NewNote { .. }))` (validate, permitter, \
+             pipelined single-row INSERTs in one transaction); the owner check compares `row.user_id` with the \
+             session's user"
+                .to_owned(),
+            "raw, single-row: `BEGIN`, 1,000 × `execute(prepared INSERT)` each awaited, `COMMIT`; \
+             raw, multi-row: one autocommit `INSERT … SELECT … FROM unnest($1::text[], $2::text[])` \
+             (the floor; not the target's reference). Ids and titles are made before the clock starts; the \
+             tables are truncated after each batch, outside the clock"
+                .to_owned(),
+        ],
+    ))
+}
+
+/// Workload 5b: 1,000 batches of one insert each, one after another.
+async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> {
+    let count = if ctx.smoke { 50 } else { 1_000 };
+    let user = ds.users[0];
+    let db = &ds.db(user);
+    truncate(ds).await?;
+    let measured = interleaved(
+        ctx,
+        1,
+        12,
+        &[
+            self_timed("library", |i| async move {
+                let (ids, titles) = new_rows(count, i);
+                let started = Instant::now();
+                for (id, title) in ids.into_iter().zip(titles) {
+                    db.do_mutations([Mutation::insert(NewOpenNote {
+                        id,
+                        title,
+                        content: CONTENT.to_owned(),
+                        user_id: user,
+                    })])
+                    .await?;
+                }
+                let took = started.elapsed();
+                truncate(ds).await?;
+                Ok(took)
+            }),
+            self_timed("raw, autocommit INSERT each", |i| async move {
+                let (ids, titles) = new_rows(count, i);
+                let started = Instant::now();
+                for (id, title) in ids.iter().zip(&titles) {
+                    let client = ds.trom.pool().get().await?;
+                    let statement = client.prepare_cached(INSERT_OPEN).await?;
+                    let now = now();
+                    client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+                }
+                let took = started.elapsed();
+                truncate(ds).await?;
+                Ok(took)
+            }),
+            self_timed("raw, BEGIN + INSERT + COMMIT each", |i| async move {
+                let (ids, titles) = new_rows(count, i);
+                let started = Instant::now();
+                for (id, title) in ids.iter().zip(&titles) {
+                    let mut client = ds.trom.pool().get().await?;
+                    let statement = client.prepare_cached(INSERT_OPEN).await?;
+                    let tx = client.transaction().await?;
+                    let now = now();
+                    tx.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+                    tx.commit().await?;
+                }
+                let took = started.elapsed();
+                truncate(ds).await?;
+                Ok(took)
+            }),
+        ],
+    )
+    .await?;
+    let per_batch: Vec<String> = measured
+        .names
+        .iter()
+        .zip(&measured.summaries)
+        .map(|(name, s)| format!("{name} {:.1} µs", s.median.as_secs_f64() * 1e6 / count as f64))
+        .collect();
+    Ok(latency_section(
+        &format!("writes: {count} one-insert batches in a row"),
+        &measured,
+        0,
+        1,
+        Target::None,
+        vec![
+            format!("each sample is all {count} batches; per batch (median / {count}): {}", per_batch.join("; ")),
+            "library: `db.do_mutations([Mutation::insert(..)])` per batch (pool checkout, BEGIN, the INSERT, \
+             COMMIT); raw: pool checkout, `prepare_cached`, `execute` per row"
+                .to_owned(),
+        ],
+    ))
+}
+
+const LOCK_NOTES: &str = "SELECT id, title, content, user_id, created_at, updated_at \
+                          FROM bench_notes WHERE id = ANY($1) FOR UPDATE";
+const UPDATE_NOTE: &str = "UPDATE bench_notes SET title = $1, updated_at = $2 WHERE id = $3";
+const UPDATE_NOTES_UNNEST: &str = "UPDATE bench_notes n SET title = v.title, updated_at = $3 \
+                                   FROM unnest($1::text[], $2::text[]) AS v(id, title) WHERE n.id = v.id";
+const DELETE_NOTES: &str = "DELETE FROM bench_notes WHERE id = ANY($1)";
+
+/// Locks `ids` and checks the owner rule on the stored rows, raw.
+async fn raw_lock_and_check(
+    tx: &tokio_postgres::Transaction<'_>,
+    statement: &tokio_postgres::Statement,
+    ids: &[DbId],
+    user: DbId,
+) -> Result<(), BoxError> {
+    let rows = tx.query(statement, &[&ids]).await?;
+    if rows.len() != ids.len() {
+        return Err("a row to change does not exist".into());
+    }
+    for row in &rows {
+        if row.try_get::<_, DbId>(3)? != user {
+            return Err("not your note".into());
+        }
+    }
+    Ok(())
+}
+
+fn titles(n: usize, i: usize) -> Vec<String> {
+    (0..n).map(|k| format!("Edited {i}.{k}")).collect()
+}
+
+/// Workload 6a: an update batch of 100 rows under the owner rule.
+async fn update_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> {
+    let pick = |i: usize| {
+        let u = ds.user_index(i);
+        (ds.users[u], ds.notes_of(u))
+    };
+    let measured = interleaved(
+        ctx,
+        10,
+        200,
+        &[
+            self_timed("library", |i| async move {
+                let (user, ids) = pick(i);
+                let (db, titles) = (ds.db(user), titles(ids.len(), i));
+                let started = Instant::now();
+                db.do_mutations(
+                    ids.iter().zip(titles).map(|(id, title)| Mutation::update(*id, [Note::TITLE.set(title)])),
+                )
+                .await?;
+                Ok(started.elapsed())
+            }),
+            self_timed("raw, lock all + UPDATE per row", |i| async move {
+                let (user, ids) = pick(i);
+                let titles = titles(ids.len(), i);
+                let started = Instant::now();
+                let mut client = ds.trom.pool().get().await?;
+                let lock = client.prepare_cached(LOCK_NOTES).await?;
+                let update = client.prepare_cached(UPDATE_NOTE).await?;
+                let tx = client.transaction().await?;
+                raw_lock_and_check(&tx, &lock, ids, user).await?;
+                let now = now();
+                for (id, title) in ids.iter().zip(&titles) {
+                    if tx.execute(&update, &[title, &now, id]).await? != 1 {
+                        return Err("a row to update vanished".into());
+                    }
+                }
+                tx.commit().await?;
+                Ok(started.elapsed())
+            }),
+            self_timed("raw, lock all + one UPDATE … FROM unnest", |i| async move {
+                let (user, ids) = pick(i);
+                let titles = titles(ids.len(), i);
+                let started = Instant::now();
+                let mut client = ds.trom.pool().get().await?;
+                let lock = client.prepare_cached(LOCK_NOTES).await?;
+                let update = client.prepare_cached(UPDATE_NOTES_UNNEST).await?;
+                let tx = client.transaction().await?;
+                raw_lock_and_check(&tx, &lock, ids, user).await?;
+                if tx.execute(&update, &[&ids, &titles, &now()]).await? != ids.len() as u64 {
+                    return Err("a row to update vanished".into());
+                }
+                tx.commit().await?;
+                Ok(started.elapsed())
+            }),
+        ],
+    )
+    .await?;
+    Ok(latency_section(
+        &format!("writes: an update batch of {} rows, owner rule", ds.per_user),
+        &measured,
+        0,
+        1,
+        Target::None,
+        vec![
+            "each batch changes the title of every note of one user, as that user; library: \
+             `db.do_mutations(100 × Mutation::update(id, [Note::TITLE.set(..)]))` (per update: one \
+             `SELECT … WHERE id = ANY($1) FOR UPDATE` of its row, the permitter on the stored row, the UPDATE \
+             pipelined)"
+                .to_owned(),
+            format!(
+                "raw, per row: `BEGIN`, one `{LOCK_NOTES}` of all 100 rows, the owner check on them, 100 × \
+                 `{UPDATE_NOTE}` each awaited, `COMMIT`; raw, unnest: the same lock and check, then one \
+                 `UPDATE … FROM unnest($1::text[], $2::text[])`"
+            ),
+        ],
+    ))
+}
+
+/// Inserts `n` notes of `user` to be deleted (outside the measured part).
+async fn victims(ds: &Dataset, user: DbId, n: usize, i: usize) -> Result<Vec<DbId>, BoxError> {
+    let (ids, titles) = new_rows(n, i);
+    let client = ds.trom.pool().get().await?;
+    let statement = client
+        .prepare_cached(&format!(
+            "INSERT INTO bench_notes ({NOTE_COLUMNS}) \
+             SELECT id, title, $3, $4, $5, $5 FROM unnest($1::text[], $2::text[]) AS v(id, title)"
+        ))
+        .await?;
+    client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?;
+    Ok(ids)
+}
+
+/// Workload 6b: a delete batch of 100 rows under the owner rule.
+async fn delete_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> {
+    const ROWS: usize = 100;
+    let measured: Measured = interleaved(
+        ctx,
+        10,
+        200,
+        &[
+            self_timed("library", |i| async move {
+                let user = ds.users[ds.user_index(i)];
+                let ids = victims(ds, user, ROWS, i).await?;
+                let db: SessionDb = ds.db(user);
+                let started = Instant::now();
+                db.do_mutations([Mutation::delete::<Note>(ids)]).await?;
+                Ok(started.elapsed())
+            }),
+            self_timed("raw, lock all + DELETE = ANY", |i| async move {
+                let user = ds.users[ds.user_index(i)];
+                let ids = victims(ds, user, ROWS, i).await?;
+                let started = Instant::now();
+                let mut client = ds.trom.pool().get().await?;
+                let lock = client.prepare_cached(LOCK_NOTES).await?;
+                let delete = client.prepare_cached(DELETE_NOTES).await?;
+                let tx = client.transaction().await?;
+                raw_lock_and_check(&tx, &lock, &ids, user).await?;
+                if tx.execute(&delete, &[&ids]).await? != ids.len() as u64 {
+                    return Err("a row to delete vanished".into());
+                }
+                tx.commit().await?;
+                Ok::<Duration, BoxError>(started.elapsed())
+            }),
+        ],
+    )
+    .await?;
+    Ok(latency_section(
+        &format!("writes: a delete batch of {ROWS} rows, owner rule"),
+        &measured,
+        0,
+        1,
+        Target::None,
+        vec![
+            format!(
+                "library: `db.do_mutations([Mutation::delete::<Note>(ids)])` with {ROWS} ids of the session's \
+                 user (one `SELECT … FOR UPDATE` of the rows, the permitter on all of them, one `DELETE … = ANY`); \
+                 raw: `BEGIN`, `{LOCK_NOTES}`, the owner check, `{DELETE_NOTES}`, `COMMIT`"
+            ),
+            "the rows are inserted fresh before each delete, outside the clock".to_owned(),
+        ],
+    ))
+}
