@@ -133,7 +133,7 @@ async fn insert_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
                  **{owner:.3}** ({})",
                 Target::AtMost(1.0).judge(owner)
             ),
-            "library: `db.do_mutations(1000 × Mutation::insert(NewNote { .. }))` (validate, permitter, \
+            "library: `db.do_mutations(1000 × Mutation::insert(NewOpenNote { .. }))` (or `NewOwnedNote`: validate, permitter, \
              pipelined single-row INSERTs in one transaction); the owner check compares `row.user_id` with the \
              session's user"
                 .to_owned(),
@@ -294,6 +294,24 @@ async fn update_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
                 tx.commit().await?;
                 Ok(started.elapsed())
             }),
+            self_timed("raw, per row: lock it + UPDATE it", |i| async move {
+                let (user, ids) = pick(i);
+                let titles = titles(ids.len(), i);
+                let started = Instant::now();
+                let mut client = ds.trom.pool().get().await?;
+                let lock = client.prepare_cached(LOCK_NOTES).await?;
+                let update = client.prepare_cached(UPDATE_NOTE).await?;
+                let tx = client.transaction().await?;
+                let now = now();
+                for (id, title) in ids.iter().zip(&titles) {
+                    raw_lock_and_check(&tx, &lock, std::slice::from_ref(id), user).await?;
+                    if tx.execute(&update, &[title, &now, id]).await? != 1 {
+                        return Err("a row to update vanished".into());
+                    }
+                }
+                tx.commit().await?;
+                Ok(started.elapsed())
+            }),
             self_timed("raw, lock all + one UPDATE … FROM unnest", |i| async move {
                 let (user, ids) = pick(i);
                 let titles = titles(ids.len(), i);
@@ -325,8 +343,9 @@ async fn update_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
              pipelined)"
                 .to_owned(),
             format!(
-                "raw, per row: `BEGIN`, one `{LOCK_NOTES}` of all 100 rows, the owner check on them, 100 × \
-                 `{UPDATE_NOTE}` each awaited, `COMMIT`; raw, unnest: the same lock and check, then one \
+                "raw, lock all: `BEGIN`, one `{LOCK_NOTES}` of all 100 rows, the owner check on them, 100 × \
+                 `{UPDATE_NOTE}` each awaited, `COMMIT`; raw, per row: the library's statements (a lock of \
+                 each row, then its UPDATE) each awaited; raw, unnest: the same lock and check as lock all, then one \
                  `UPDATE … FROM unnest($1::text[], $2::text[])`"
             ),
         ],
