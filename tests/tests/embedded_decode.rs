@@ -72,6 +72,9 @@ pub struct Gadget {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A gadget with its owner and the owner's team.
+type GadgetWithOwner = (Gadget, Option<(Member, Option<Team>)>);
+
 async fn anyone<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> {
     Permit::Allow
 }
@@ -189,7 +192,7 @@ async fn embedded_rows_decode_like_top_level_rows() {
     assert_eq!(with_members[1], (teams[1].clone(), members.clone()));
 
     // Points-to, present and absent, with a deeper embed inside the embedded row.
-    let gadgets: Vec<(Gadget, Option<(Member, Option<Team>)>)> = dbs
+    let gadgets: Vec<GadgetWithOwner> = dbs
         .select(
             Gadget::query()
                 .order_by(Gadget::GADGET_LABEL.asc())
