@@ -22,10 +22,8 @@ use crate::{Entity, Error, Result};
 pub(crate) struct Core {
     pub(crate) pool: Pool,
     pub(crate) schema: Schema,
-    #[allow(dead_code)] // read by auth
     pub(crate) email: Arc<dyn EmailSender>,
     pub(crate) limits: Limits,
-    #[allow(dead_code)] // read by auth
     pub(crate) auth: AuthConfig,
     /// Statements sent to the database (diagnostics: proves one read is one statement).
     pub(crate) statements: AtomicU64,
@@ -103,10 +101,6 @@ impl TromBase {
         tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))
     }
 
-    #[allow(dead_code)] // used by the db and auth handles
-    pub(crate) fn core(&self) -> &Arc<Core> {
-        &self.core
-    }
 }
 
 /// Configures and connects a [`TromBase`].
