@@ -100,7 +100,6 @@ impl TromBase {
         }
         tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))
     }
-
 }
 
 /// Configures and connects a [`TromBase`].
