@@ -120,8 +120,10 @@ impl SessionDb {
     /// ```
     pub async fn select<E: crate::Entity, R: RowShape>(&self, query: Query<E, R, Root>) -> Result<Vec<R>> {
         self.check_session()?;
-        let rows = read::run(&self.core, &self.session, query.node.clone(), RowForm::Columns).await?;
-        rows.iter().map(|row| R::decode_row(row, &query.node, &mut 0)).collect()
+        // The permission pass adds row filters to the node; decoding ignores them.
+        let mut node = query.node;
+        let rows = read::run(&self.core, &self.session, &mut node, RowForm::Columns).await?;
+        rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
     }
 
     /// A read from the JSON select action of HTTP clients (untrusted), e.g.
@@ -149,8 +151,8 @@ impl SessionDb {
         coerce: bool,
     ) -> Result<Vec<serde_json::Value>> {
         self.check_session()?;
-        let node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
-        let rows = read::run(&self.core, &self.session, node.clone(), RowForm::Json).await?;
+        let mut node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
+        let rows = read::run(&self.core, &self.session, &mut node, RowForm::Json).await?;
         let mut rows = rows
             .iter()
             .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))

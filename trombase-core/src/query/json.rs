@@ -6,7 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::{AggregateFn, AggregateTerm, CompareOp, Direction, Embed, OrderTerm, Predicate, SelectNode};
-use crate::schema::{EntityMeta, FieldKind, FieldMeta, RelationKind, Schema};
+use crate::schema::{is_plain_identifier, EntityMeta, FieldKind, FieldMeta, RelationKind, Schema};
 use crate::value::{clip, json_type_name};
 use crate::{Error, Result, Value};
 
@@ -273,7 +273,7 @@ impl Parser<'_> {
         node.columns = group_by;
         for (alias, term) in spec {
             let path = join(&join(path, "aggregates"), alias);
-            if !is_identifier(alias) || node.columns.iter().any(|c| c.name == alias) {
+            if !is_plain_identifier(alias) || node.columns.iter().any(|c| c.name == alias) {
                 return Err(Error::validation(&path, "must be a plain name that is not a group-by field"));
             }
             node.aggregates.push(self.aggregate(entity, alias, term, &path)?);
@@ -469,13 +469,6 @@ fn is_operator_object(object: &Map<String, Json>) -> bool {
 
 fn is_numeric(kind: FieldKind) -> bool {
     matches!(kind, FieldKind::I16 | FieldKind::I32 | FieldKind::I64 | FieldKind::F64)
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63
 }
 
 fn as_object<'a>(json: &'a Json, path: &str) -> Result<&'a Map<String, Json>> {

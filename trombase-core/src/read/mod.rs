@@ -21,11 +21,11 @@ use conn::ReadConn;
 pub(crate) async fn run(
     core: &Core,
     session: &Session,
-    mut node: SelectNode,
+    node: &mut SelectNode,
     form: RowForm,
 ) -> Result<Vec<Row>> {
     let conn = ReadConn::get(&core.pool).await?;
-    match permitted_rows(core, session, &mut node, form, &conn).await {
+    match permitted_rows(core, session, node, form, &conn).await {
         Ok(rows) => {
             conn.finish(&core.statements).await?;
             Ok(rows)

@@ -6,6 +6,7 @@ mod meta;
 mod validate;
 
 pub use meta::{Casing, EntityMeta, FieldKind, FieldMeta, Managed, RelationKind, RelationMeta};
+pub(crate) use validate::is_plain_identifier;
 
 use std::collections::HashMap;
 

@@ -88,11 +88,7 @@ fn is_unique(field: &FieldMeta) -> bool {
 /// Names are plain identifiers, so DDL and queries never need more than
 /// quoting.
 fn check_name(name: &str, what: impl Fn() -> String) -> Result<(), SchemaError> {
-    let mut chars = name.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63;
-    if valid {
+    if is_plain_identifier(name) {
         Ok(())
     } else {
         Err(SchemaError::new(format!(
@@ -100,4 +96,13 @@ fn check_name(name: &str, what: impl Fn() -> String) -> Result<(), SchemaError> 
             what()
         )))
     }
+}
+
+/// Whether `name` is an ASCII identifier (letter or `_`, then letters,
+/// digits, `_`) of at most 63 characters: the only names that reach SQL.
+pub(crate) fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 63
 }
