@@ -1,48 +1,21 @@
 //! [`TromBase`]: the connection pool, the schema and the email sender, wired
 //! together; and its builder.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use deadpool_postgres::Pool;
 
 use crate::auth::tables as auth_tables;
 use crate::auth::{Auth, AuthConfig};
-use crate::db::Db;
+use crate::db::{DataCore, Db, Limits};
 use crate::email::{EmailSender, LogEmailSender};
-use crate::error::{DatabaseError, SchemaError};
+use crate::error::SchemaError;
+use crate::exec::{ExecConfig, Executor, StatementMode};
 use crate::permit::EntityHandle;
 use crate::query::ReadLimits;
 use crate::schema::Schema;
-use crate::{Entity, Error, Result};
-
-/// The state every handle shares.
-pub(crate) struct Core {
-    pub(crate) pool: Pool,
-    pub(crate) schema: Schema,
-    pub(crate) email: Arc<dyn EmailSender>,
-    pub(crate) limits: Limits,
-    pub(crate) auth: AuthConfig,
-    /// Statements sent to the database (diagnostics: proves one read is one statement).
-    pub(crate) statements: AtomicU64,
-}
-
-/// Guard rails for untrusted input.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    /// The most mutations one JSON batch may hold.
-    pub(crate) max_batch: usize,
-    /// Guard rails of JSON reads.
-    pub(crate) reads: ReadLimits,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_batch: 10_000, reads: ReadLimits::default() }
-    }
-}
+use crate::{Entity, Result};
 
 /// A connected TromBase: a PostgreSQL pool, the application's schema and its
 /// email sender. Cheap to clone; share one per process.
@@ -52,7 +25,7 @@ pub struct TromBase {
     pub db: Db,
     /// Registration, login, sessions and password resets.
     pub auth: Auth,
-    core: Arc<Core>,
+    core: Arc<DataCore>,
 }
 
 impl std::fmt::Debug for TromBase {
@@ -75,12 +48,17 @@ impl TromBase {
     /// How many statements the library has sent to the database so far
     /// (diagnostics and tests: a select is one statement).
     pub fn statements_executed(&self) -> u64 {
-        self.core.statements.load(std::sync::atomic::Ordering::Relaxed)
+        self.core.exec.statements()
     }
 
     /// The connection pool, for the application's own queries.
     pub fn pool(&self) -> &Pool {
-        &self.core.pool
+        self.core.exec.pool()
+    }
+
+    /// The statement strategy in use.
+    pub fn statement_mode(&self) -> StatementMode {
+        self.core.exec.mode()
     }
 
     /// Creates the schema's tables (with keys and indexes) and the auth
@@ -88,17 +66,18 @@ impl TromBase {
     /// start-up and from several processes at once.
     pub async fn create_tables(&self) -> Result<()> {
         const CONTEXT: &str = "creating tables";
-        let mut conn = self.core.pool.get().await?;
-        let tx = conn.transaction().await.map_err(|e| Error::from_db(e, CONTEXT))?;
+        let conn = self.core.exec.conn().await?;
+        conn.begin("BEGIN").await?;
         // Serialise concurrent bootstraps: CREATE ... IF NOT EXISTS races.
-        tx.execute("SELECT pg_advisory_xact_lock(7419001)", &[])
-            .await
-            .map_err(|e| Error::from_db(e, CONTEXT))?;
+        conn.batch("SELECT pg_advisory_xact_lock(7419001)", CONTEXT).await?;
         let statements = auth_tables::DDL.iter().map(|s| s.to_string()).chain(self.core.schema.ddl());
         for statement in statements {
-            tx.batch_execute(&statement).await.map_err(|e| Error::from_db(e, CONTEXT))?;
+            if let Err(err) = conn.batch(&statement, CONTEXT).await {
+                conn.rollback().await;
+                return Err(err);
+            }
         }
-        tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))
+        conn.commit().await
     }
 }
 
@@ -120,6 +99,8 @@ pub struct TromBaseBuilder {
     database_url: Option<String>,
     entities: Vec<EntityHandle>,
     max_connections: usize,
+    per_user_connections: usize,
+    statement_mode: StatementMode,
     wait_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
@@ -134,6 +115,8 @@ impl Default for TromBaseBuilder {
             database_url: None,
             entities: Vec::new(),
             max_connections: 16,
+            per_user_connections: 4,
+            statement_mode: StatementMode::default(),
             wait_timeout: Some(Duration::from_secs(10)),
             connect_timeout: Some(Duration::from_secs(10)),
             statement_timeout: Some(Duration::from_secs(30)),
@@ -164,8 +147,25 @@ impl TromBaseBuilder {
         self
     }
 
-    /// How long a request waits for a free connection before failing with a
-    /// timeout error (default 10 s; `None` waits forever).
+    /// The most connections one user's requests hold at once (default 4):
+    /// past it, that user's requests wait their turn (up to the wait
+    /// timeout, then a busy error) while other users are served. One
+    /// account, however many sessions it opens, cannot take the whole pool.
+    pub fn per_user_connections(mut self, n: usize) -> Self {
+        self.per_user_connections = n.max(1);
+        self
+    }
+
+    /// How statements are sent (default [`StatementMode::Cached`]; use
+    /// [`StatementMode::Unnamed`] behind a transaction-pooling proxy).
+    pub fn statement_mode(mut self, mode: StatementMode) -> Self {
+        self.statement_mode = mode;
+        self
+    }
+
+    /// How long a request waits for a free connection (or for one of its
+    /// user's turns) before failing with a busy error (default 10 s; `None`
+    /// waits forever).
     pub fn wait_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.wait_timeout = timeout.into();
         self
@@ -199,7 +199,8 @@ impl TromBaseBuilder {
     }
 
     /// Guard rails for untrusted JSON reads (depth, default and maximum
-    /// limit, `in` list length).
+    /// limit, `in` list length, and the cost budget: rows, filter terms and
+    /// parameters per query).
     pub fn read_limits(mut self, limits: ReadLimits) -> Self {
         self.limits.reads = limits;
         self
@@ -215,34 +216,20 @@ impl TromBaseBuilder {
     pub async fn connect(self) -> Result<TromBase> {
         let schema = Schema::from_handles(self.entities)?;
         let url = self.database_url.ok_or_else(|| SchemaError::new("no database URL was configured"))?;
-        let mut pg_config: tokio_postgres::Config =
-            url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
-        if let Some(timeout) = self.connect_timeout {
-            pg_config.connect_timeout(timeout);
-        }
-        if let Some(timeout) = self.statement_timeout {
-            let options = pg_config.get_options().map(str::to_owned).unwrap_or_default();
-            pg_config
-                .options(format!("{options} -c statement_timeout={}", timeout.as_millis().max(1)).trim());
-        }
-        let manager =
-            Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager)
-            .max_size(self.max_connections)
-            .wait_timeout(self.wait_timeout)
-            .create_timeout(self.connect_timeout)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| DatabaseError::new("building the connection pool", e))?;
-        drop(pool.get().await?);
-        let core = Arc::new(Core {
-            pool,
-            schema,
-            email: self.email,
-            limits: self.limits,
-            auth: self.auth,
-            statements: AtomicU64::new(0),
-        });
-        Ok(TromBase { db: Db::new(Arc::clone(&core)), auth: Auth::new(Arc::clone(&core)), core })
+        let exec = Arc::new(
+            Executor::connect(ExecConfig {
+                url,
+                max_connections: self.max_connections,
+                per_user_connections: self.per_user_connections,
+                wait_timeout: self.wait_timeout,
+                connect_timeout: self.connect_timeout,
+                statement_timeout: self.statement_timeout,
+                mode: self.statement_mode,
+            })
+            .await?,
+        );
+        let auth = Auth::new(Arc::clone(&exec), self.auth, self.email);
+        let core = Arc::new(DataCore { exec, schema, limits: self.limits });
+        Ok(TromBase { db: Db::new(Arc::clone(&core)), auth, core })
     }
 }

@@ -4,18 +4,41 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::client::Core;
+use crate::exec::Executor;
 use crate::mutation::{self, Mutation};
-use crate::query::{parse_select, restore_aliases, Query, Root, RowShape};
+use crate::query::{parse_select, restore_aliases, Query, ReadLimits, Root, RowShape};
 use crate::read;
 use crate::render::RowForm;
+use crate::schema::Schema;
 use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
+
+/// What every data handle shares: the executor, the schema and the guard rails.
+pub(crate) struct DataCore {
+    pub(crate) exec: Arc<Executor>,
+    pub(crate) schema: Schema,
+    pub(crate) limits: Limits,
+}
+
+/// Guard rails for untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The most mutations one JSON batch may hold.
+    pub(crate) max_batch: usize,
+    /// Guard rails of JSON reads.
+    pub(crate) reads: ReadLimits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_batch: 10_000, reads: ReadLimits::default() }
+    }
+}
 
 /// The data side of a [`TromBase`](crate::TromBase). It can do nothing by
 /// itself: bind a session first with [`Db::with_session`].
 #[derive(Clone)]
 pub struct Db {
-    core: Arc<Core>,
+    core: Arc<DataCore>,
 }
 
 impl std::fmt::Debug for Db {
@@ -25,7 +48,7 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
-    pub(crate) fn new(core: Arc<Core>) -> Self {
+    pub(crate) fn new(core: Arc<DataCore>) -> Self {
         Db { core }
     }
 
@@ -39,7 +62,7 @@ impl Db {
 /// Entity data as seen by one session. Cheap to create per request.
 #[derive(Clone)]
 pub struct SessionDb {
-    core: Arc<Core>,
+    core: Arc<DataCore>,
     session: Session,
 }
 
@@ -79,7 +102,7 @@ impl SessionDb {
     /// ```
     pub async fn do_mutations(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
         self.check_session()?;
-        mutation::run(&self.core, &self.session, mutations.into_iter().collect()).await
+        mutation::run(&self.core.exec, &self.session, mutations.into_iter().collect()).await
     }
 
     /// [`do_mutations`](Self::do_mutations) for the JSON form (untrusted
@@ -91,7 +114,7 @@ impl SessionDb {
     pub async fn do_mutations_json(&self, json: &serde_json::Value) -> Result<()> {
         self.check_session()?;
         let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
-        mutation::run(&self.core, &self.session, mutations).await
+        mutation::run(&self.core.exec, &self.session, mutations).await
     }
 
     /// A typed read, as one statement however many relations it embeds.
@@ -122,7 +145,7 @@ impl SessionDb {
         self.check_session()?;
         // The permission pass adds row filters to the node; decoding ignores them.
         let mut node = query.node;
-        let rows = read::run(&self.core, &self.session, &mut node, RowForm::Columns).await?;
+        let rows = read::run(&self.core.exec, &self.session, &mut node, RowForm::Columns, None).await?;
         rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
     }
 
@@ -152,7 +175,8 @@ impl SessionDb {
     ) -> Result<Vec<serde_json::Value>> {
         self.check_session()?;
         let mut node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
-        let rows = read::run(&self.core, &self.session, &mut node, RowForm::Json).await?;
+        let limits = &self.core.limits.reads;
+        let rows = read::run(&self.core.exec, &self.session, &mut node, RowForm::Json, Some(limits)).await?;
         let mut rows = rows
             .iter()
             .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))

@@ -11,6 +11,7 @@ mod dbid;
 mod email;
 mod entity;
 mod error;
+mod exec;
 mod field_ref;
 mod field_type;
 mod json;
@@ -32,10 +33,11 @@ pub use auth::{Argon2Params, Auth, AuthConfig, AuthUser, LogoutResult, ResetRequ
 pub use client::{TromBase, TromBaseBuilder};
 pub use db::{Db, SessionDb};
 pub use dbid::{DbId, DbIdError};
+pub use exec::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
 pub use email::{Email, EmailSender, LogEmailSender, SendError};
 pub use entity::{Entity, NewRow};
 pub use error::{
-    AuthError, AuthErrorCode, ConflictError, DatabaseError, Error, NotFoundError, PermissionError, Result,
+    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, Error, NotFoundError, PermissionError, Result,
     SchemaError, ValidationError,
 };
 pub use field_ref::{Field, Many, One, Relation};

@@ -2,8 +2,7 @@
 //! through the application's [`EmailSender`](crate::EmailSender). A failing
 //! sender is logged and never fails the flow that sent the mail.
 
-use crate::client::Core;
-use crate::Email;
+use crate::{Email, EmailSender};
 
 /// The welcome email for a new user.
 pub(super) fn welcome(to: &str) -> Email {
@@ -39,8 +38,8 @@ pub(super) fn password_reset(to: &str, token: &str, link_prefix: Option<&str>, t
 
 /// Hands `email` to the sender; a failure is logged (without the body,
 /// which may hold a token) and swallowed.
-pub(super) async fn send(core: &Core, email: &Email, kind: &'static str) {
-    if let Err(error) = core.email.send(email).await {
+pub(super) async fn send(sender: &dyn EmailSender, email: &Email, kind: &'static str) {
+    if let Err(error) = sender.send(email).await {
         tracing::warn!(target: "trombase::auth", kind, to = %email.to, error = %error, "sending an email failed");
     }
 }

@@ -39,7 +39,7 @@ impl Auth {
         }
         // The connection goes back to the pool before hashing, so a burst of
         // logins does not hold connections while they wait for the CPU.
-        let found = store::user_with_hash(&self.core.pool.get().await?, &email).await?;
+        let found = store::user_with_hash(&self.exec.conn().await?, &email).await?;
         let (user, matches) = match found {
             Some((user, stored)) => {
                 let matches = self.passwords.verify(password, Some(&stored)).await?;
@@ -52,7 +52,7 @@ impl Auth {
             _ => return Err(invalid_credentials()),
         };
         let session =
-            store::insert_session(&self.core.pool.get().await?, user.id, self.core.auth.session_ttl).await?;
+            store::insert_session(&self.exec.conn().await?, user.id, self.config.session_ttl).await?;
         Ok(SignedIn { user, session })
     }
 }

@@ -27,7 +27,8 @@ pub use types::{AuthUser, LogoutResult, ResetRequested, SignedIn};
 
 use std::sync::Arc;
 
-use crate::client::Core;
+use crate::email::EmailSender;
+use crate::exec::Executor;
 use password::Passwords;
 
 /// The auth side of a [`TromBase`](crate::TromBase):
@@ -55,7 +56,9 @@ use password::Passwords;
 /// ```
 #[derive(Clone)]
 pub struct Auth {
-    core: Arc<Core>,
+    exec: Arc<Executor>,
+    config: Arc<AuthConfig>,
+    email: Arc<dyn EmailSender>,
     passwords: Arc<Passwords>,
 }
 
@@ -66,8 +69,8 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    pub(crate) fn new(core: Arc<Core>) -> Self {
-        let passwords = Arc::new(Passwords::new(&core.auth.argon2, core.auth.max_concurrent_hashes));
-        Auth { core, passwords }
+    pub(crate) fn new(exec: Arc<Executor>, config: AuthConfig, email: Arc<dyn EmailSender>) -> Self {
+        let passwords = Arc::new(Passwords::new(&config.argon2, config.max_concurrent_hashes));
+        Auth { exec, config: Arc::new(config), email, passwords }
     }
 }

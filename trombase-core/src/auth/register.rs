@@ -28,26 +28,25 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn register_with_username_password(&self, email: &str, password: &str) -> Result<SignedIn> {
-        const CONTEXT: &str = "registering a user";
         let email = email_address::normalize(email).ok_or_else(|| {
             Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
         })?;
         password::check_new(password)?;
         // A cheap early answer that spares a hash; the insert below is what
         // settles a race.
-        if store::email_taken(&self.core.pool.get().await?, &email).await? {
+        if store::email_taken(&self.exec.conn().await?, &email).await? {
             return Err(username_taken());
         }
         let password_hash = self.passwords.hash(password).await?;
 
-        let mut conn = self.core.pool.get().await?;
-        let tx = conn.transaction().await.map_err(|e| Error::from_db(e, CONTEXT))?;
+        let tx = self.exec.conn().await?;
+        tx.begin("BEGIN").await?;
         let user = store::insert_user(&tx, &email, &password_hash).await?.ok_or_else(username_taken)?;
-        let session = store::insert_session(&tx, user.id, self.core.auth.session_ttl).await?;
-        tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))?;
-        drop(conn);
+        let session = store::insert_session(&tx, user.id, self.config.session_ttl).await?;
+        tx.commit().await?;
+        drop(tx);
 
-        emails::send(&self.core, &emails::welcome(&user.email), "welcome").await;
+        emails::send(&*self.email, &emails::welcome(&user.email), "welcome").await;
         Ok(SignedIn { user, session })
     }
 }

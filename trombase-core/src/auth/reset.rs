@@ -36,13 +36,13 @@ impl Auth {
             Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
         })?;
         let token = token::generate();
-        let ttl = self.core.auth.reset_ttl;
+        let ttl = self.config.reset_ttl;
         let recorded =
-            store::insert_reset_for_email(&self.core.pool.get().await?, &email, &token.hash, ttl).await?;
+            store::insert_reset_for_email(&self.exec.conn().await?, &email, &token.hash, ttl).await?;
         if recorded {
-            let prefix = self.core.auth.reset_link_prefix.as_deref();
+            let prefix = self.config.reset_link_prefix.as_deref();
             let message = emails::password_reset(&email, &token.text, prefix, ttl.as_secs().div_ceil(60));
-            emails::send(&self.core, &message, "password reset").await;
+            emails::send(&*self.email, &message, "password reset").await;
         }
         Ok(ResetRequested::ACCEPTED)
     }
@@ -65,25 +65,24 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn validate_password_reset(&self, token: &str, new_password: &str) -> Result<SignedIn> {
-        const CONTEXT: &str = "completing a password reset";
         let hash = token::parse(token).ok_or_else(invalid_reset_token)?;
         password::check_new(new_password)?;
         // An unlocked look first, so a bad token costs no hash and the hash
         // is computed without holding a lock or a connection.
-        if store::live_reset(&self.core.pool.get().await?, &hash, false).await?.is_none() {
+        if store::live_reset(&self.exec.conn().await?, &hash, false).await?.is_none() {
             return Err(invalid_reset_token());
         }
         let password_hash = self.passwords.hash(new_password).await?;
 
-        let mut conn = self.core.pool.get().await?;
-        let tx = conn.transaction().await.map_err(|e| Error::from_db(e, CONTEXT))?;
+        let tx = self.exec.conn().await?;
+        tx.begin("BEGIN").await?;
         // Locked: a concurrent use waits here, then finds the token used.
         let user_id = store::live_reset(&tx, &hash, true).await?.ok_or_else(invalid_reset_token)?;
         let user = store::set_password(&tx, user_id, &password_hash).await?;
         store::use_resets_of(&tx, user_id).await?;
         store::end_sessions_of(&tx, user_id).await?;
-        let session = store::insert_session(&tx, user_id, self.core.auth.session_ttl).await?;
-        tx.commit().await.map_err(|e| Error::from_db(e, CONTEXT))?;
+        let session = store::insert_session(&tx, user_id, self.config.session_ttl).await?;
+        tx.commit().await?;
         Ok(SignedIn { user, session })
     }
 }

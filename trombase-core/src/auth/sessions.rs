@@ -24,7 +24,7 @@ impl Auth {
         let Some(hash) = token::parse(token) else {
             return Ok(None);
         };
-        store::live_session(&self.core.pool.get().await?, &hash).await
+        store::live_session(&self.exec.conn().await?, &hash).await
     }
 
     /// Like [`get_session_by_token`](Self::get_session_by_token), but no live
@@ -60,7 +60,7 @@ impl Auth {
         let Some(hash) = token::parse(token) else {
             return Ok(LogoutResult { invalidated: false });
         };
-        let invalidated = store::end_session(&self.core.pool.get().await?, &hash).await?;
+        let invalidated = store::end_session(&self.exec.conn().await?, &hash).await?;
         Ok(LogoutResult { invalidated })
     }
 }

@@ -1,42 +1,22 @@
 //! The SQL of the auth flows, one function per statement, each on any
-//! connection or transaction. Statements are prepared once per connection
-//! and cached; values are always bind parameters. Times come from the
+//! connection (in a transaction or not). Values are always bind parameters,
+//! typed here. Times come from the
 //! database clock, so expiry is judged by one clock.
 
 use std::time::Duration;
 
-use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
 use super::token::{self, TokenHash};
 use super::types::AuthUser;
+use crate::exec::{Arg, Conn};
 use crate::{DatabaseError, DbId, Error, Result, Session};
 
 /// The longest lifetime written to the database (100 years); longer
 /// configured lifetimes are cut to it.
 const MAX_TTL_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
-
-async fn query_opt<C: GenericClient>(
-    conn: &C,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-    context: &'static str,
-) -> Result<Option<Row>> {
-    let statement = conn.prepare_cached(sql).await.map_err(|e| Error::from_db(e, context))?;
-    conn.query_opt(&statement, params).await.map_err(|e| Error::from_db(e, context))
-}
-
-async fn execute<C: GenericClient>(
-    conn: &C,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-    context: &'static str,
-) -> Result<u64> {
-    let statement = conn.prepare_cached(sql).await.map_err(|e| Error::from_db(e, context))?;
-    conn.execute(&statement, params).await.map_err(|e| Error::from_db(e, context))
-}
 
 fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, column: &str) -> Result<T> {
     row.try_get(column).map_err(|e| Error::Database(DatabaseError::new("decoding an auth row", e)))
@@ -56,39 +36,44 @@ fn user_from(row: &Row) -> Result<AuthUser> {
 }
 
 /// Whether a user has this (normalized) email.
-pub(super) async fn email_taken<C: GenericClient>(conn: &C, email: &str) -> Result<bool> {
-    let row =
-        query_opt(conn, "SELECT 1 FROM trom_auth_users WHERE email = $1", &[&email], "looking up a user")
-            .await?;
+pub(super) async fn email_taken(conn: &Conn<'_>, email: &str) -> Result<bool> {
+    const SQL: &str = "SELECT 1 FROM trom_auth_users WHERE email = $1";
+    let row = conn.query_opt(SQL, &[(&email, Type::TEXT)], "looking up a user").await?;
     Ok(row.is_some())
 }
 
 /// Inserts a user; `None` when the email is taken (the unique constraint
 /// decides, so concurrent registrations cannot both win).
-pub(super) async fn insert_user<C: GenericClient>(
-    conn: &C,
+pub(super) async fn insert_user(
+    conn: &Conn<'_>,
     email: &str,
     password_hash: &str,
 ) -> Result<Option<AuthUser>> {
     const CONTEXT: &str = "creating a user";
     const SQL: &str = "INSERT INTO trom_auth_users (id, email, password_hash) VALUES ($1, $2, $3) \
                        RETURNING id, email, created_at, updated_at";
-    let statement = conn.prepare_cached(SQL).await.map_err(|e| Error::from_db(e, CONTEXT))?;
-    match conn.query_one(&statement, &[&DbId::new(), &email, &password_hash]).await {
-        Ok(row) => user_from(&row).map(Some),
-        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(None),
-        Err(e) => Err(Error::from_db(e, CONTEXT)),
+    let id = DbId::new();
+    let args: [Arg; 3] = [(&id, Type::TEXT), (&email, Type::TEXT), (&password_hash, Type::TEXT)];
+    match conn.query_opt(SQL, &args, CONTEXT).await {
+        Ok(Some(row)) => user_from(&row).map(Some),
+        Ok(None) => Err(Error::Database(DatabaseError::new(CONTEXT, "no row returned"))),
+        Err(Error::Conflict(e))
+            if e.source.as_ref().and_then(|s| s.code()) == Some(&SqlState::UNIQUE_VIOLATION) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
 /// The user with this email and their password hash.
-pub(super) async fn user_with_hash<C: GenericClient>(
-    conn: &C,
+pub(super) async fn user_with_hash(
+    conn: &Conn<'_>,
     email: &str,
 ) -> Result<Option<(AuthUser, String)>> {
     const SQL: &str =
         "SELECT id, email, password_hash, created_at, updated_at FROM trom_auth_users WHERE email = $1";
-    let Some(row) = query_opt(conn, SQL, &[&email], "looking up a user").await? else {
+    let Some(row) = conn.query_opt(SQL, &[(&email, Type::TEXT)], "looking up a user").await? else {
         return Ok(None);
     };
     Ok(Some((user_from(&row)?, get(&row, "password_hash")?)))
@@ -96,8 +81,8 @@ pub(super) async fn user_with_hash<C: GenericClient>(
 
 /// Starts a session for `user_id`, lasting `ttl`; the returned session
 /// carries its token.
-pub(super) async fn insert_session<C: GenericClient>(
-    conn: &C,
+pub(super) async fn insert_session(
+    conn: &Conn<'_>,
     user_id: DbId,
     ttl: Duration,
 ) -> Result<Session> {
@@ -105,19 +90,21 @@ pub(super) async fn insert_session<C: GenericClient>(
                        VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond') RETURNING expires_at";
     let id = DbId::new();
     let token = token::generate();
-    let row =
-        query_opt(conn, SQL, &[&id, &user_id, &token.hash.as_str(), &ttl_ms(ttl)], "creating a session")
-            .await?
-            .ok_or_else(|| Error::Database(DatabaseError::new("creating a session", "no row returned")))?;
+    let (hash, ttl) = (token.hash.as_str(), ttl_ms(ttl));
+    let args: [Arg; 4] = [(&id, Type::TEXT), (&user_id, Type::TEXT), (&hash, Type::TEXT), (&ttl, Type::INT8)];
+    let row = conn
+        .query_opt(SQL, &args, "creating a session")
+        .await?
+        .ok_or_else(|| Error::Database(DatabaseError::new("creating a session", "no row returned")))?;
     Ok(Session { id, user_id, expires_at: get(&row, "expires_at")?, token: Some(token.text) })
 }
 
 /// The live (not ended, not expired) session with this token hash. The
 /// returned session carries no token.
-pub(super) async fn live_session<C: GenericClient>(conn: &C, hash: &TokenHash) -> Result<Option<Session>> {
+pub(super) async fn live_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<Option<Session>> {
     const SQL: &str = "SELECT id, user_id, token_hash, expires_at FROM trom_auth_sessions \
                        WHERE token_hash = $1 AND invalidated_at IS NULL AND expires_at > now()";
-    let Some(row) = query_opt(conn, SQL, &[&hash.as_str()], "looking up a session").await? else {
+    let Some(row) = conn.query_opt(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a session").await? else {
         return Ok(None);
     };
     if !hash.matches(&get::<String>(&row, "token_hash")?) {
@@ -132,23 +119,23 @@ pub(super) async fn live_session<C: GenericClient>(conn: &C, hash: &TokenHash) -
 }
 
 /// Ends the live session with this token hash; whether there was one.
-pub(super) async fn end_session<C: GenericClient>(conn: &C, hash: &TokenHash) -> Result<bool> {
+pub(super) async fn end_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<bool> {
     const SQL: &str = "UPDATE trom_auth_sessions SET invalidated_at = now() \
                        WHERE token_hash = $1 AND invalidated_at IS NULL AND expires_at > now()";
-    Ok(execute(conn, SQL, &[&hash.as_str()], "ending a session").await? > 0)
+    Ok(conn.execute(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "ending a session").await? > 0)
 }
 
 /// Ends every live session of `user_id`; how many.
-pub(super) async fn end_sessions_of<C: GenericClient>(conn: &C, user_id: DbId) -> Result<u64> {
+pub(super) async fn end_sessions_of(conn: &Conn<'_>, user_id: DbId) -> Result<u64> {
     const SQL: &str =
         "UPDATE trom_auth_sessions SET invalidated_at = now() WHERE user_id = $1 AND invalidated_at IS NULL";
-    execute(conn, SQL, &[&user_id], "ending sessions").await
+    conn.execute(SQL, &[(&user_id, Type::TEXT)], "ending sessions").await
 }
 
 /// Records a reset token for the user with this email, in one statement
 /// whether or not the user exists; whether a token was recorded.
-pub(super) async fn insert_reset_for_email<C: GenericClient>(
-    conn: &C,
+pub(super) async fn insert_reset_for_email(
+    conn: &Conn<'_>,
     email: &str,
     hash: &TokenHash,
     ttl: Duration,
@@ -156,15 +143,16 @@ pub(super) async fn insert_reset_for_email<C: GenericClient>(
     const SQL: &str = "INSERT INTO trom_auth_password_resets (id, user_id, token_hash, expires_at) \
                        SELECT $1, id, $2, now() + $3::bigint * interval '1 millisecond' \
                        FROM trom_auth_users WHERE email = $4";
-    let params: [&(dyn ToSql + Sync); 4] = [&DbId::new(), &hash.as_str(), &ttl_ms(ttl), &email];
-    Ok(execute(conn, SQL, &params, "recording a password reset").await? > 0)
+    let (id, hash, ttl) = (DbId::new(), hash.as_str(), ttl_ms(ttl));
+    let args: [Arg; 4] = [(&id, Type::TEXT), (&hash, Type::TEXT), (&ttl, Type::INT8), (&email, Type::TEXT)];
+    Ok(conn.execute(SQL, &args, "recording a password reset").await? > 0)
 }
 
 /// The user of the unused, unexpired reset token with this hash; with
 /// `lock`, the reset row is locked `FOR UPDATE` until the transaction ends
 /// (a concurrent use waits, then finds it used).
-pub(super) async fn live_reset<C: GenericClient>(
-    conn: &C,
+pub(super) async fn live_reset(
+    conn: &Conn<'_>,
     hash: &TokenHash,
     lock: bool,
 ) -> Result<Option<DbId>> {
@@ -173,7 +161,8 @@ pub(super) async fn live_reset<C: GenericClient>(
     const SQL_LOCKED: &str = "SELECT user_id, token_hash FROM trom_auth_password_resets \
                               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() FOR UPDATE";
     let sql = if lock { SQL_LOCKED } else { SQL };
-    let Some(row) = query_opt(conn, sql, &[&hash.as_str()], "looking up a password reset").await? else {
+    let Some(row) = conn.query_opt(sql, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a password reset").await?
+    else {
         return Ok(None);
     };
     if !hash.matches(&get::<String>(&row, "token_hash")?) {
@@ -184,23 +173,23 @@ pub(super) async fn live_reset<C: GenericClient>(
 
 /// Marks every unused reset token of `user_id` used (the one being redeemed
 /// and any older ones still in mailboxes).
-pub(super) async fn use_resets_of<C: GenericClient>(conn: &C, user_id: DbId) -> Result<u64> {
+pub(super) async fn use_resets_of(conn: &Conn<'_>, user_id: DbId) -> Result<u64> {
     const SQL: &str =
         "UPDATE trom_auth_password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL";
-    execute(conn, SQL, &[&user_id], "marking a password reset used").await
+    conn.execute(SQL, &[(&user_id, Type::TEXT)], "marking a password reset used").await
 }
 
 /// Sets the password hash of `user_id`; the updated user.
-pub(super) async fn set_password<C: GenericClient>(
-    conn: &C,
+pub(super) async fn set_password(
+    conn: &Conn<'_>,
     user_id: DbId,
     password_hash: &str,
 ) -> Result<AuthUser> {
     const SQL: &str = "UPDATE trom_auth_users SET password_hash = $2, updated_at = now() WHERE id = $1 \
                        RETURNING id, email, created_at, updated_at";
-    let row =
-        query_opt(conn, SQL, &[&user_id, &password_hash], "setting a password").await?.ok_or_else(|| {
-            Error::Database(DatabaseError::new("setting a password", "the user does not exist"))
-        })?;
+    let args: [Arg; 2] = [(&user_id, Type::TEXT), (&password_hash, Type::TEXT)];
+    let row = conn.query_opt(SQL, &args, "setting a password").await?.ok_or_else(|| {
+        Error::Database(DatabaseError::new("setting a password", "the user does not exist"))
+    })?;
     user_from(&row)
 }

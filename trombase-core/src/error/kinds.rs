@@ -206,13 +206,35 @@ impl DatabaseError {
             e.is_closed() || e.as_db_error().is_some_and(|d| d.code().code().starts_with("57P"))
         })
     }
+}
 
-    /// Whether the failure was a pool wait that timed out.
-    pub fn is_pool_timeout(&self) -> bool {
-        self.source
-            .as_deref()
-            .and_then(|e| e.downcast_ref::<deadpool_postgres::PoolError>())
-            .is_some_and(|e| matches!(e, deadpool_postgres::PoolError::Timeout(_)))
+/// The database is too busy to take the request now: a wait for a
+/// connection (or for one of the user's turns) timed out, or the server is
+/// out of a resource. Nothing was done; the client may retry after
+/// `retry_after`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+#[non_exhaustive]
+pub struct BusyError {
+    /// A message fit for the client.
+    pub message: String,
+    /// How long a client should wait before retrying.
+    pub retry_after: std::time::Duration,
+    /// The underlying failure, when there is one.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl BusyError {
+    /// A busy error with this message, retry after one second.
+    pub fn new(message: impl Into<String>) -> Self {
+        BusyError { message: message.into(), retry_after: std::time::Duration::from_secs(1), source: None }
+    }
+
+    /// The same, with its cause.
+    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
     }
 }
 

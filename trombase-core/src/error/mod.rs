@@ -9,7 +9,7 @@ mod from_db;
 mod kinds;
 
 pub use kinds::{
-    AuthError, AuthErrorCode, ConflictError, DatabaseError, NotFoundError, PermissionError, SchemaError,
+    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, NotFoundError, PermissionError, SchemaError,
     ValidationError,
 };
 
@@ -51,6 +51,10 @@ pub enum Error {
     /// A unique or foreign-key constraint refused the write.
     #[error(transparent)]
     Conflict(#[from] ConflictError),
+    /// The database is too busy now (a pool wait timed out, or one user's
+    /// share of the pool is in use); retry later.
+    #[error(transparent)]
+    Busy(#[from] BusyError),
     /// The database or the connection failed. The message is generic; the
     /// source holds the detail.
     #[error(transparent)]
@@ -61,7 +65,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status that fits this error: 400, 401, 403, 404, 409 or 500.
+    /// The HTTP status that fits this error: 400, 401, 403, 404, 409, 503
+    /// (busy, or a statement that ran past the statement timeout) or 500.
     pub fn http_status(&self) -> u16 {
         match self {
             Error::Validation(_) => 400,
@@ -69,7 +74,19 @@ impl Error {
             Error::Permission(_) => 403,
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
+            Error::Busy(_) => 503,
+            Error::Database(err) if err.is_timeout() => 503,
             Error::Database(_) | Error::Schema(_) => 500,
+        }
+    }
+
+    /// How long a client should wait before retrying, for errors that say
+    /// "not now" (busy, statement timeout); `None` for the rest.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Busy(err) => Some(err.retry_after),
+            Error::Database(err) if err.is_timeout() => Some(std::time::Duration::from_secs(1)),
+            _ => None,
         }
     }
 
@@ -82,7 +99,7 @@ impl Error {
             Error::NotFound(err) => err.operation,
             Error::Conflict(err) => err.operation,
             Error::Database(err) => err.operation,
-            Error::Auth(_) | Error::Schema(_) => None,
+            Error::Auth(_) | Error::Busy(_) | Error::Schema(_) => None,
         }
     }
 
@@ -94,7 +111,7 @@ impl Error {
             Error::NotFound(err) => err.operation = Some(index),
             Error::Conflict(err) => err.operation = Some(index),
             Error::Database(err) => err.operation = Some(index),
-            Error::Auth(_) | Error::Schema(_) => {}
+            Error::Auth(_) | Error::Busy(_) | Error::Schema(_) => {}
         }
         self
     }
@@ -108,6 +125,7 @@ impl Error {
             Error::Auth(_) => "AuthError",
             Error::NotFound(_) => "NotFoundError",
             Error::Conflict(_) => "ConflictError",
+            Error::Busy(_) => "BusyError",
             Error::Database(_) => "DatabaseError",
             Error::Schema(_) => "SchemaError",
         }

@@ -2,56 +2,47 @@
 //! order, load what the permitter needs (locked), ask it, then write.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use deadpool_postgres::Transaction;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::pipeline::Pipeline;
 use super::{validate, Mutation, MutationKind};
-use crate::client::Core;
+use crate::exec::{Conn, Executor, Prepared};
 use crate::permit::{ErasedOp, Verdict};
+use crate::render::kind_type;
 use crate::render::mutation as render;
 use crate::schema::Managed;
 use crate::{DbId, Error, NotFoundError, PermissionError, Result, Session, Sql, Value};
 
-/// Runs a batch: all or nothing.
-pub(crate) async fn run(core: &Core, session: &Session, mutations: Vec<Mutation>) -> Result<()> {
+const CONTEXT: &str = "running a mutation";
+
+/// Runs a batch: all or nothing, on one of the session user's turns of
+/// the pool.
+pub(crate) async fn run(exec: &Executor, session: &Session, mutations: Vec<Mutation>) -> Result<()> {
     for (index, mutation) in mutations.iter().enumerate() {
         validate::mutation(mutation).map_err(|e| e.at_operation(index))?;
     }
     if mutations.is_empty() {
         return Ok(());
     }
-    let mut client = core.pool.get().await?;
-    // BEGIN, one statement per mutation (two for updates and deletes), COMMIT.
-    let statements = 2 + mutations
-        .iter()
-        .map(|m| if matches!(m.kind, MutationKind::Insert { .. }) { 1 } else { 2 })
-        .sum::<u64>();
-    core.statements.fetch_add(statements, std::sync::atomic::Ordering::Relaxed);
-    let tx = client.transaction().await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
-    let outcome = run_in(&tx, session, mutations, &core.statements).await;
-    match outcome {
-        Ok(()) => tx.commit().await.map_err(|e| Error::from_db(e, "committing a mutation batch")),
+    let conn = exec.conn_for(session.user_id).await?;
+    conn.begin("BEGIN").await?;
+    match run_in(&conn, session, mutations).await {
+        Ok(()) => conn.commit().await,
         Err(err) => {
             // A failed rollback leaves nothing applied either: the server
             // aborts the transaction when the connection goes.
-            let _ = tx.rollback().await;
+            conn.rollback().await;
             Err(err)
         }
     }
 }
 
-async fn run_in(
-    tx: &Transaction<'_>,
-    session: &Session,
-    mutations: Vec<Mutation>,
-    statements: &std::sync::atomic::AtomicU64,
-) -> Result<()> {
-    let sql = Sql::in_transaction(tx, statements);
+async fn run_in(conn: &Conn<'_>, session: &Session, mutations: Vec<Mutation>) -> Result<()> {
+    let sql = Sql::new(conn);
     let mut pipeline = Pipeline::default();
     let now = now();
     for (index, mutation) in mutations.into_iter().enumerate() {
-        if let Err(err) = step(tx, &sql, session, &mut pipeline, mutation, now, index).await {
+        if let Err(err) = step(conn, &sql, session, &mut pipeline, mutation, now, index).await {
             return Err(pipeline.first_failure(err.at_operation(index)).await);
         }
     }
@@ -59,7 +50,7 @@ async fn run_in(
 }
 
 async fn step<'a>(
-    tx: &'a Transaction<'_>,
+    conn: &'a Conn<'a>,
     sql: &'a Sql<'a>,
     session: &'a Session,
     pipeline: &mut Pipeline<'a>,
@@ -83,25 +74,27 @@ async fn step<'a>(
             let verdict =
                 entity.check(session, sql, ErasedOp::Create { id, values: &values, json: &json }).await?;
             allow(verdict)?;
-            let statement = prepare(tx, &render::insert(meta)).await?;
-            pipeline.send(write(tx, statement, values, index)).await;
+            let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
+            let statement = conn.prepare(render::insert(meta), types, CONTEXT).await?;
+            pipeline.send(write(conn, statement, values, index)).await;
         }
         MutationKind::Update { id, changes } => {
-            let rows = lock_rows(tx, meta, &[id]).await?;
+            let rows = lock_rows(conn, meta, &[id]).await?;
             let current = rows.first().ok_or_else(|| NotFoundError::new(meta.name, id.to_string()))?;
             let verdict =
                 entity.check(session, sql, ErasedOp::Update { id, changes: &changes, current }).await?;
             allow(verdict)?;
             let fields: Vec<_> = changes.iter().map(|(f, _)| *f).collect();
-            let statement = prepare(tx, &render::update(meta, &fields)).await?;
+            let types = fields.iter().map(|f| kind_type(f.kind)).chain([Type::TIMESTAMPTZ, Type::TEXT]).collect();
+            let statement = conn.prepare(render::update(meta, &fields), types, CONTEXT).await?;
             let mut params: Vec<Value> = changes.into_iter().map(|(_, v)| v).collect();
             params.push(Value::Timestamp(now));
             params.push(Value::DbId(id));
-            pipeline.send(write(tx, statement, params, index)).await;
+            pipeline.send(write(conn, statement, params, index)).await;
         }
         MutationKind::Delete { mut ids } => {
             dedup_in_order(&mut ids);
-            let rows = lock_rows(tx, meta, &ids).await?;
+            let rows = lock_rows(conn, meta, &ids).await?;
             if rows.len() != ids.len() {
                 let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
                 let found: Vec<DbId> = rows.iter().filter_map(|r| r.try_get(id_at).ok()).collect();
@@ -110,8 +103,10 @@ async fn step<'a>(
             }
             let verdict = entity.check(session, sql, ErasedOp::Delete { ids: &ids, rows: &rows }).await?;
             allow(verdict)?;
-            let statement = prepare(tx, &render::delete(meta)).await?;
-            pipeline.send(Box::pin(async move { (index, tx.execute(&statement, &[&ids]).await) })).await;
+            let statement = conn.prepare(render::delete(meta), vec![Type::TEXT_ARRAY], CONTEXT).await?;
+            pipeline
+                .send(Box::pin(async move { (index, conn.execute_prepared(&statement, &[&ids], CONTEXT).await) }))
+                .await;
         }
     }
     Ok(())
@@ -119,28 +114,24 @@ async fn step<'a>(
 
 /// The current rows with these ids, locked until the batch ends: one query.
 async fn lock_rows(
-    tx: &Transaction<'_>,
+    conn: &Conn<'_>,
     meta: &'static crate::schema::EntityMeta,
     ids: &[DbId],
 ) -> Result<Vec<tokio_postgres::Row>> {
-    let statement = prepare(tx, &render::select_for_update(meta)).await?;
-    tx.query(&statement, &[&ids]).await.map_err(|e| Error::from_db(e, "locking rows"))
+    let sql = render::select_for_update(meta);
+    conn.query(&sql, &[(&ids, Type::TEXT_ARRAY)], "locking rows").await
 }
 
-async fn prepare(tx: &Transaction<'_>, sql: &str) -> Result<tokio_postgres::Statement> {
-    tx.prepare_cached(sql).await.map_err(|e| Error::from_db(e, "preparing a statement"))
-}
-
-/// A write that owns its parameters, for the pipeline.
+/// A write that owns its statement and parameters, for the pipeline.
 fn write<'a>(
-    tx: &'a Transaction<'_>,
-    statement: tokio_postgres::Statement,
+    conn: &'a Conn<'a>,
+    statement: Prepared<'static>,
     values: Vec<Value>,
     index: usize,
-) -> futures_util::future::BoxFuture<'a, (usize, Result<u64, tokio_postgres::Error>)> {
+) -> futures_util::future::BoxFuture<'a, (usize, Result<u64>)> {
     Box::pin(async move {
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        (index, tx.execute(&statement, &params).await)
+        (index, conn.execute_prepared(&statement, &params, CONTEXT).await)
     })
 }
 

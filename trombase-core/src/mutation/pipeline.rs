@@ -13,13 +13,13 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 
 use crate::{Error, Result};
 
-type Write<'a> = BoxFuture<'a, (usize, Result<u64, tokio_postgres::Error>)>;
+type Write<'a> = BoxFuture<'a, (usize, Result<u64>)>;
 
 /// Writes in flight, each tagged with the index of its mutation.
 #[derive(Default)]
 pub(super) struct Pipeline<'a> {
     in_flight: FuturesOrdered<Write<'a>>,
-    failed: Option<(usize, tokio_postgres::Error)>,
+    failed: Option<(usize, Error)>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -52,7 +52,7 @@ impl<'a> Pipeline<'a> {
             }
         }
         match self.failed.take() {
-            Some((index, err)) => Err(Error::from_db(err, "running a mutation").at_operation(index)),
+            Some((index, err)) => Err(err.at_operation(index)),
             None => Ok(()),
         }
     }

@@ -1,5 +1,5 @@
 //! JSON rows of reads with aggregates: the SQL names aggregate columns itself
-//! (`__agg0`, ...), so no client text reaches SQL; here they get the
+//! (`#agg0`, ...), so no client text reaches SQL; here they get the
 //! caller's aliases back.
 
 use serde_json::Value as Json;

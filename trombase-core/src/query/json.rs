@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::predicate::check_like_pattern;
 use super::{AggregateFn, AggregateTerm, CompareOp, Direction, Embed, OrderTerm, Predicate, SelectNode};
 use crate::schema::{is_plain_identifier, EntityMeta, FieldKind, FieldMeta, RelationKind, Schema};
 use crate::value::{clip, json_type_name};
@@ -22,11 +23,29 @@ pub struct ReadLimits {
     pub max_limit: u64,
     /// The longest `in` list.
     pub max_in_list: usize,
+    /// The most rows one query can return, embedded rows included: the
+    /// product of the limits along each embed path, summed over the tree
+    /// (see [`max_rows`](crate::query::max_rows)).
+    pub max_rows: u64,
+    /// The most filter terms (comparisons) one query's filters may hold,
+    /// over all its nodes.
+    pub max_filter_terms: usize,
+    /// The most bind parameters one query's statement may carry (row
+    /// filters, limits and offsets included).
+    pub max_params: usize,
 }
 
 impl Default for ReadLimits {
     fn default() -> Self {
-        ReadLimits { max_depth: 4, default_limit: 100, max_limit: 1000, max_in_list: 1000 }
+        ReadLimits {
+            max_depth: 4,
+            default_limit: 100,
+            max_limit: 1000,
+            max_in_list: 1000,
+            max_rows: 20_000,
+            max_filter_terms: 256,
+            max_params: 1000,
+        }
     }
 }
 
@@ -48,6 +67,35 @@ impl ReadLimits {
     pub fn max_in_list(mut self, n: usize) -> Self {
         self.max_in_list = n;
         self
+    }
+
+    /// Sets `max_rows`.
+    pub fn max_rows(mut self, n: u64) -> Self {
+        self.max_rows = n;
+        self
+    }
+
+    /// Sets `max_filter_terms`.
+    pub fn max_filter_terms(mut self, n: usize) -> Self {
+        self.max_filter_terms = n;
+        self
+    }
+
+    /// Sets `max_params` (never above [`MAX_PARAMS`](crate::MAX_PARAMS)).
+    pub fn max_params(mut self, n: usize) -> Self {
+        self.max_params = n.min(crate::MAX_PARAMS);
+        self
+    }
+
+    /// Refuses a rendered statement with more parameters than `max_params`.
+    pub(crate) fn check_params(&self, params: usize) -> Result<()> {
+        if params > self.max_params {
+            return Err(Error::validation(
+                "",
+                format!("the query needs {params} parameters; at most {} are allowed", self.max_params),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -71,9 +119,10 @@ pub fn parse_select(
         .ok_or_else(|| Error::validation("table", format!("unknown table `{}`", clip(table))))?;
     let parser = Parser { schema, limits, coerce_strings };
     let mut node = parser.node(handle, object, "", 0, true)?;
-    if node.limit.is_none() && !node.is_aggregate() {
+    if node.limit.is_none() && returns_many(&node) {
         node.limit = Some(limits.default_limit);
     }
+    super::guard::check_budget(&node, limits)?;
     Ok(node)
 }
 
@@ -161,7 +210,7 @@ impl Parser<'_> {
                 Json::Object(object) => self.node(handle, object, &path, depth + 1, false)?,
                 other => return Err(expected(&path, "true or an object", other)),
             };
-            if relation.kind == RelationKind::ResolvesToMany && node.limit.is_none() && !node.is_aggregate() {
+            if relation.kind == RelationKind::ResolvesToMany && node.limit.is_none() && returns_many(&node) {
                 node.limit = Some(self.limits.default_limit);
             }
             embeds.push(Embed { relation, node });
@@ -392,8 +441,13 @@ impl Parser<'_> {
                 "like" | "ilike" if field.kind != FieldKind::Text => {
                     return Err(Error::validation(path, format!("`{op}` needs a text field; `{}` is {}", field.name, field.kind.describe())))
                 }
-                "like" => op_value(CompareOp::Like)?,
-                "ilike" => op_value(CompareOp::ILike)?,
+                "like" | "ilike" => {
+                    let predicate = op_value(if op == "like" { CompareOp::Like } else { CompareOp::ILike })?;
+                    if let Predicate::Compare { value: Value::Text(pattern), .. } = &predicate {
+                        check_like_pattern(pattern).map_err(|m| Error::validation(&path, m))?;
+                    }
+                    predicate
+                }
                 "in" => self.in_list(field, value, &path)?,
                 "isNull" | "notNull" => {
                     let flag = match value {
@@ -459,6 +513,13 @@ impl Parser<'_> {
             Err(message) => Err(Error::validation(path, message)),
         }
     }
+}
+
+/// Whether a node returns many rows: plain reads, and aggregates grouped by
+/// fields (one row per group, capped like rows). An aggregate without
+/// group-by is one row.
+fn returns_many(node: &SelectNode) -> bool {
+    !node.is_aggregate() || !node.columns.is_empty()
 }
 
 fn is_operator_object(object: &Map<String, Json>) -> bool {

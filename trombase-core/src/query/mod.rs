@@ -3,6 +3,7 @@
 
 mod aggregate_keys;
 mod compare;
+mod guard;
 mod json;
 mod predicate;
 mod select;
@@ -10,6 +11,8 @@ mod shape;
 mod typed;
 
 pub(crate) use aggregate_keys::restore_aliases;
+pub(crate) use guard::check_patterns;
+pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderTerm, SelectNode};

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use crate::schema::FieldMeta;
+use crate::schema::{FieldKind, FieldMeta};
 use crate::Value;
 
 /// A comparison operator.
@@ -57,6 +57,63 @@ pub enum Predicate {
     Or(Vec<Predicate>),
     /// Not this.
     Not(Box<Predicate>),
+}
+
+impl Predicate {
+    /// Whether evaluating this on any row can neither fail nor reveal
+    /// anything but its truth: made only of comparisons whose PostgreSQL
+    /// functions are marked leakproof (equality and order on text, numbers,
+    /// booleans, timestamps and ids; `IS NULL`). `LIKE`/`ILIKE` (which raise
+    /// on a malformed pattern) and comparisons of JSON are not. Only
+    /// leakproof conditions may be evaluated next to a row filter; the rest
+    /// wait until it has excluded what the reader may not see, as PostgreSQL
+    /// does below its own security barriers.
+    pub fn is_leakproof(&self) -> bool {
+        match self {
+            Predicate::Compare { field, op, .. } => {
+                !matches!(op, CompareOp::Like | CompareOp::ILike) && field.kind != FieldKind::Json
+            }
+            Predicate::In { field, .. } => field.kind != FieldKind::Json,
+            Predicate::IsNull(_) | Predicate::NotNull(_) => true,
+            Predicate::And(parts) | Predicate::Or(parts) => parts.iter().all(Predicate::is_leakproof),
+            Predicate::Not(inner) => inner.is_leakproof(),
+        }
+    }
+
+    /// How many terms this holds, one per comparison (an `in` list is one
+    /// term: one array parameter; its length has a limit of its own). What a
+    /// query's filter budget counts.
+    pub fn terms(&self) -> usize {
+        match self {
+            Predicate::Compare { .. } | Predicate::IsNull(_) | Predicate::NotNull(_) | Predicate::In { .. } => 1,
+            Predicate::And(parts) | Predicate::Or(parts) => parts.iter().map(Predicate::terms).sum::<usize>().max(1),
+            Predicate::Not(inner) => inner.terms(),
+        }
+    }
+
+    /// Its top-level conjuncts split into those that are leakproof and the rest.
+    pub(crate) fn split_leakproof(&self) -> (Vec<&Predicate>, Vec<&Predicate>) {
+        let parts: Vec<&Predicate> = match self {
+            Predicate::And(parts) => parts.iter().collect(),
+            other => vec![other],
+        };
+        parts.into_iter().partition(|p| p.is_leakproof())
+    }
+}
+
+/// Checks a `LIKE`/`ILIKE` pattern: a `\` escapes the character after it,
+/// so one at the very end escapes nothing, which PostgreSQL refuses (only
+/// when a row reaches the comparison: the error would say something about
+/// the rows). Refused before any SQL runs.
+pub(crate) fn check_like_pattern(pattern: &str) -> Result<(), &'static str> {
+    let mut escaped = false;
+    for c in pattern.chars() {
+        escaped = !escaped && c == '\\';
+    }
+    if escaped {
+        return Err("ends in an escape character (`\\`) that escapes nothing; write `\\\\` for a literal backslash");
+    }
+    Ok(())
 }
 
 /// A [`Predicate`] over entity `E`, built from `E`'s typed field references.

@@ -1,37 +1,35 @@
 //! Reads: permissions applied to the query IR, then one statement.
 
-mod conn;
 mod permissions;
 
-use std::sync::atomic::Ordering;
-
-use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use crate::client::Core;
-use crate::query::SelectNode;
+use crate::exec::{Arg, Conn, Executor};
+use crate::query::{check_patterns, ReadLimits, SelectNode};
 use crate::render::{render_select, RowForm};
-use crate::{Error, Result, Session, Sql};
-
-use conn::ReadConn;
+use crate::{Result, Session, Sql};
 
 /// Runs a read: every read permitter of the entities it touches first (a
 /// deny fails it, a row filter joins that entity's WHERE everywhere), then
-/// the select as one statement.
+/// the select as one statement, on one of the session user's turns of the
+/// pool. With `limits` (untrusted JSON reads), the rendered statement must
+/// also stay within their parameter budget.
 pub(crate) async fn run(
-    core: &Core,
+    exec: &Executor,
     session: &Session,
     node: &mut SelectNode,
     form: RowForm,
+    limits: Option<&ReadLimits>,
 ) -> Result<Vec<Row>> {
-    let conn = ReadConn::get(&core.pool).await?;
-    match permitted_rows(core, session, node, form, &conn).await {
+    check_patterns(node)?;
+    let conn = exec.conn_for(session.user_id).await?;
+    match permitted_rows(session, node, form, limits, &conn).await {
         Ok(rows) => {
-            conn.finish(&core.statements).await?;
+            conn.commit().await?;
             Ok(rows)
         }
         Err(err) => {
-            conn.abort(&core.statements).await;
+            conn.rollback().await;
             Err(err)
         }
     }
@@ -39,19 +37,17 @@ pub(crate) async fn run(
 
 /// The permission pass and the select, on the read's connection.
 async fn permitted_rows(
-    core: &Core,
     session: &Session,
     node: &mut SelectNode,
     form: RowForm,
-    conn: &ReadConn,
+    limits: Option<&ReadLimits>,
+    conn: &Conn<'_>,
 ) -> Result<Vec<Row>> {
-    {
-        let sql = Sql::lazy_read(conn.client(), conn.begun(), &core.statements);
-        permissions::apply(node, session, &sql).await?;
-    }
+    permissions::apply(node, session, &Sql::new(conn)).await?;
     let rendered = render_select(node, form);
-    let statement = conn.prepare(&rendered.sql).await?;
-    let params: Vec<&(dyn ToSql + Sync)> = rendered.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-    core.statements.fetch_add(1, Ordering::Relaxed);
-    conn.client().query(&statement, &params).await.map_err(|e| Error::from_db(e, "running a select"))
+    if let Some(limits) = limits {
+        limits.check_params(rendered.params.len())?;
+    }
+    let args: Vec<Arg> = rendered.params.iter().map(|p| (p as _, p.sql_type())).collect();
+    conn.query(&rendered.sql, &args, "running a select").await
 }

@@ -8,4 +8,5 @@ mod select;
 
 pub use ident::{quote_ident, quote_literal};
 pub use params::Param;
+pub(crate) use params::kind_type;
 pub use select::{aggregate_column, render_select, RenderedSelect, RowForm};

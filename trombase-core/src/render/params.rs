@@ -36,6 +36,45 @@ impl ToSql for Param {
     to_sql_checked!();
 }
 
+impl Param {
+    /// The PostgreSQL type it is bound as.
+    pub fn sql_type(&self) -> Type {
+        match self {
+            Param::Value(value) => value.kind().map_or(Type::TEXT, kind_type),
+            Param::List(kind, _) => kind_array_type(*kind),
+            Param::Int(_) => Type::INT8,
+        }
+    }
+}
+
+/// The PostgreSQL type of a field kind's column.
+pub(crate) fn kind_type(kind: FieldKind) -> Type {
+    match kind {
+        FieldKind::Text | FieldKind::DbId => Type::TEXT,
+        FieldKind::I16 => Type::INT2,
+        FieldKind::I32 => Type::INT4,
+        FieldKind::I64 => Type::INT8,
+        FieldKind::F64 => Type::FLOAT8,
+        FieldKind::Bool => Type::BOOL,
+        FieldKind::Timestamp => Type::TIMESTAMPTZ,
+        FieldKind::Json => Type::JSONB,
+    }
+}
+
+/// The PostgreSQL array type of a field kind.
+fn kind_array_type(kind: FieldKind) -> Type {
+    match kind {
+        FieldKind::Text | FieldKind::DbId => Type::TEXT_ARRAY,
+        FieldKind::I16 => Type::INT2_ARRAY,
+        FieldKind::I32 => Type::INT4_ARRAY,
+        FieldKind::I64 => Type::INT8_ARRAY,
+        FieldKind::F64 => Type::FLOAT8_ARRAY,
+        FieldKind::Bool => Type::BOOL_ARRAY,
+        FieldKind::Timestamp => Type::TIMESTAMPTZ_ARRAY,
+        FieldKind::Json => Type::JSONB_ARRAY,
+    }
+}
+
 /// Encodes a list as a typed PostgreSQL array.
 fn list_to_sql(
     kind: FieldKind,

@@ -144,12 +144,49 @@ impl Renderer {
         self.sql.push_str(") e)");
     }
 
-    /// `FROM table alias WHERE join AND filter AND row filters`.
+    /// `FROM table alias WHERE join AND filter AND row filters`, with the
+    /// row filters as a barrier: when the node has row filters and the
+    /// caller's filter has conditions that are not leakproof, the table is
+    /// read through a fenced subquery (`OFFSET 0` keeps the planner from
+    /// pushing conditions into it) holding the join, the row filters and the
+    /// caller's leakproof conditions (so indexes still serve them), and the
+    /// rest of the caller's filter applies outside, to rows the reader may
+    /// read. Without row filters there is nothing to fence.
     fn source_and_conditions(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
+        let (inside, outside) = match &node.filter {
+            Some(filter) if !node.row_filters.is_empty() => filter.split_leakproof(),
+            Some(filter) => (vec![filter], Vec::new()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let table = node.entity.meta().table;
         self.sql.push_str(" FROM ");
-        push_quoted_ident(&mut self.sql, node.entity.meta().table);
+        if outside.is_empty() {
+            push_quoted_ident(&mut self.sql, table);
+            self.sql.push(' ');
+            self.sql.push_str(alias);
+            let conditions = inside.into_iter().chain(node.row_filters.iter());
+            self.conditions(node, alias, parent, conditions);
+            return;
+        }
+        let fenced = format!("f{alias}");
+        self.sql.push_str("(SELECT * FROM ");
+        push_quoted_ident(&mut self.sql, table);
         self.sql.push(' ');
+        self.sql.push_str(&fenced);
+        self.conditions(node, &fenced, parent, node.row_filters.iter().chain(inside));
+        self.sql.push_str(" OFFSET 0) ");
         self.sql.push_str(alias);
+        self.conditions(node, alias, None, outside.into_iter());
+    }
+
+    /// ` WHERE a AND b ...`: the join to the parent (if any), then `predicates`.
+    fn conditions<'p>(
+        &mut self,
+        node: &SelectNode,
+        alias: &str,
+        parent: Option<Parent>,
+        predicates: impl Iterator<Item = &'p Predicate>,
+    ) {
         let mut conditions = 0;
         let mut and = |r: &mut Renderer| {
             r.sql.push_str(if conditions == 0 { " WHERE " } else { " AND " });
@@ -163,8 +200,7 @@ impl Renderer {
             self.sql.push_str(" = ");
             self.column(parent.alias, parent.column);
         }
-        let filters = node.filter.iter().chain(node.row_filters.iter());
-        for predicate in filters {
+        for predicate in predicates {
             and(self);
             self.predicate(predicate, alias);
         }
@@ -241,9 +277,10 @@ impl Renderer {
     }
 }
 
-/// The SQL name of a node's `i`-th aggregate column.
+/// The SQL name of a node's `i`-th aggregate column: `#agg0`, ... (never a
+/// plain identifier, so never a field name or a client's alias).
 pub fn aggregate_column(i: usize) -> String {
-    format!("__agg{i}")
+    format!("#agg{i}")
 }
 
 fn clamp(n: u64) -> i64 {

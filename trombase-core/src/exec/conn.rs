@@ -1,0 +1,230 @@
+//! [`Conn`]: one pooled connection, the transaction open on it (if any),
+//! and every way the library sends SQL over it.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use deadpool_postgres::Object;
+use futures_util::{pin_mut, TryStreamExt};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Row;
+
+use super::share::Turn;
+use super::statement::{cacheable, Arg, Prepared, MAX_CACHED_STATEMENTS, MAX_PARAMS};
+use super::Executor;
+use crate::{Error, Result};
+
+/// A connection checked out of the pool for one operation. If it is
+/// dropped with a transaction still open (a request cancelled half-way),
+/// it is taken out of the pool (closing it rolls the transaction back)
+/// rather than handed to the next request dirty.
+pub(crate) struct Conn<'e> {
+    exec: &'e Executor,
+    object: Option<Object>,
+    in_transaction: AtomicBool,
+    _turn: Option<Turn<'e>>,
+}
+
+impl<'e> Conn<'e> {
+    pub(super) fn new(exec: &'e Executor, object: Object, turn: Option<Turn<'e>>) -> Self {
+        Conn { exec, object: Some(object), in_transaction: AtomicBool::new(false), _turn: turn }
+    }
+
+    fn object(&self) -> &Object {
+        self.object.as_ref().expect("present until dropped")
+    }
+
+    /// Whether a transaction is open.
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.in_transaction.load(Ordering::SeqCst)
+    }
+
+    /// Opens a transaction with `begin` (`BEGIN ...`), unless one is open.
+    pub(crate) async fn begin(&self, begin: &'static str) -> Result<()> {
+        if !self.in_transaction.swap(true, Ordering::SeqCst) {
+            self.exec.count(1);
+            self.object().batch_execute(begin).await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any.
+    pub(crate) async fn commit(&self) -> Result<()> {
+        if self.in_transaction() {
+            self.exec.count(1);
+            self.object().batch_execute("COMMIT").await.map_err(|e| Error::from_db(e, "committing"))?;
+            self.in_transaction.store(false, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Rolls the open transaction back, if any. If even that fails, the
+    /// connection is dropped from the pool when this handle goes.
+    pub(crate) async fn rollback(&self) {
+        if self.in_transaction() {
+            self.exec.count(1);
+            if self.object().batch_execute("ROLLBACK").await.is_ok() {
+                self.in_transaction.store(false, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Runs SQL text of the library's own (DDL, several statements), with
+    /// no parameters, as a simple query.
+    pub(crate) async fn batch(&self, sql: &str, context: &'static str) -> Result<()> {
+        self.exec.count(1);
+        self.object().batch_execute(sql).await.map_err(|e| Error::from_db(e, context))
+    }
+
+    /// Gets `sql` ready to run with parameters of `types`: a cached named
+    /// statement where the statement strategy allows one, else unnamed.
+    pub(crate) async fn prepare<'s>(
+        &self,
+        sql: impl Into<Cow<'s, str>>,
+        types: Vec<Type>,
+        context: &'static str,
+    ) -> Result<Prepared<'s>> {
+        let sql = sql.into();
+        check_param_count(types.len())?;
+        if !cacheable(self.exec.mode, &sql) {
+            return Ok(Prepared { sql, types, named: None });
+        }
+        let object = self.object();
+        if object.statement_cache.size() >= MAX_CACHED_STATEMENTS {
+            // Dropping the statements closes them on the server.
+            object.statement_cache.clear();
+        }
+        let named = object.prepare_typed_cached(&sql, &types).await.map_err(|e| Error::from_db(e, context))?;
+        Ok(Prepared { sql, types, named: Some(named) })
+    }
+
+    /// Runs a prepared statement with `params` (of its types); its rows.
+    pub(crate) async fn query_prepared(
+        &self,
+        prepared: &Prepared<'_>,
+        params: &[&(dyn ToSql + Sync)],
+        context: &'static str,
+    ) -> Result<Vec<Row>> {
+        self.exec.count(1);
+        let rows = match &prepared.named {
+            Some(statement) => self.object().query(statement, params).await,
+            None => self.object().query_typed(&prepared.sql, &typed(prepared, params)).await,
+        };
+        rows.map_err(|e| self.failed(prepared, e, context))
+    }
+
+    /// Runs a prepared statement with `params` (of its types); how many rows
+    /// it affected. The statement is sent when the future is first polled
+    /// (so writes can be pipelined in order).
+    pub(crate) async fn execute_prepared(
+        &self,
+        prepared: &Prepared<'_>,
+        params: &[&(dyn ToSql + Sync)],
+        context: &'static str,
+    ) -> Result<u64> {
+        self.exec.count(1);
+        let count = match &prepared.named {
+            Some(statement) => self.object().execute(statement, params).await,
+            None => self.execute_unnamed(&prepared.sql, typed(prepared, params)).await,
+        };
+        count.map_err(|e| self.failed(prepared, e, context))
+    }
+
+    async fn execute_unnamed(
+        &self,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let rows = self.object().query_typed_raw(sql, args).await?;
+        pin_mut!(rows);
+        while rows.try_next().await?.is_some() {}
+        Ok(rows.rows_affected().unwrap_or(0))
+    }
+
+    /// Prepares and runs `sql`; its rows.
+    pub(crate) async fn query(&self, sql: &str, args: &[Arg<'_>], context: &'static str) -> Result<Vec<Row>> {
+        let (params, types) = split(args);
+        let prepared = self.prepare(sql, types, context).await?;
+        self.query_prepared(&prepared, &params, context).await
+    }
+
+    /// Prepares and runs `sql`; its one row, if any.
+    pub(crate) async fn query_opt(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        context: &'static str,
+    ) -> Result<Option<Row>> {
+        let mut rows = self.query(sql, args, context).await?;
+        if rows.len() > 1 {
+            return Err(crate::DatabaseError::new(context, "more than one row returned").into());
+        }
+        Ok(rows.pop())
+    }
+
+    /// Prepares and runs `sql`; how many rows it affected.
+    pub(crate) async fn execute(&self, sql: &str, args: &[Arg<'_>], context: &'static str) -> Result<u64> {
+        let (params, types) = split(args);
+        let prepared = self.prepare(sql, types, context).await?;
+        self.execute_prepared(&prepared, &params, context).await
+    }
+
+    /// Runs SQL an application wrote (a permitter's own query) with
+    /// parameters whose types the server infers.
+    pub(crate) async fn query_untyped(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        context: &'static str,
+    ) -> Result<Vec<Row>> {
+        check_param_count(params.len())?;
+        self.exec.count(1);
+        self.object().query(sql, params).await.map_err(|e| Error::from_db(e, context))
+    }
+
+    /// Runs SQL an application wrote; how many rows it affected.
+    pub(crate) async fn execute_untyped(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        context: &'static str,
+    ) -> Result<u64> {
+        check_param_count(params.len())?;
+        self.exec.count(1);
+        self.object().execute(sql, params).await.map_err(|e| Error::from_db(e, context))
+    }
+
+    /// A statement that failed to run is not kept: the next use prepares it
+    /// afresh.
+    fn failed(&self, prepared: &Prepared<'_>, err: tokio_postgres::Error, context: &'static str) -> Error {
+        if prepared.named.is_some() {
+            self.object().statement_cache.remove(&prepared.sql, &prepared.types);
+        }
+        Error::from_db(err, context)
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if self.in_transaction() {
+            if let Some(object) = self.object.take() {
+                drop(Object::take(object));
+            }
+        }
+    }
+}
+
+fn split<'a>(args: &'a [Arg<'a>]) -> (Vec<&'a (dyn ToSql + Sync)>, Vec<Type>) {
+    args.iter().map(|(v, t)| (*v, t.clone())).unzip()
+}
+
+fn typed<'a>(prepared: &Prepared<'_>, params: &[&'a (dyn ToSql + Sync)]) -> Vec<Arg<'a>> {
+    params.iter().copied().zip(prepared.types.iter().cloned()).collect()
+}
+
+fn check_param_count(n: usize) -> Result<()> {
+    if n > MAX_PARAMS {
+        return Err(Error::validation("", format!("the query needs {n} parameters; at most {MAX_PARAMS} are allowed")));
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! What a read may cost: the rows it can return, the terms of its filters,
+//! and the patterns it may send. Pure checks over the IR, run before any
+//! SQL, each breach a validation error naming the limit.
+
+use super::{CompareOp, Predicate, ReadLimits, SelectNode};
+use crate::query::predicate::check_like_pattern;
+use crate::schema::RelationKind;
+use crate::{Error, Result};
+
+/// The most rows `node` can return, embedded rows included: its limit times
+/// (one plus what each of its embeds can return per row), summed down the
+/// tree. A points-to embed is one row per parent row; an aggregate without
+/// group-by is one row; a node without a limit is unbounded.
+pub fn max_rows(node: &SelectNode) -> u128 {
+    rows(node, None)
+}
+
+fn rows(node: &SelectNode, via: Option<RelationKind>) -> u128 {
+    let single = if node.is_aggregate() { node.columns.is_empty() } else { via == Some(RelationKind::PointsTo) };
+    let own = if single { 1 } else { node.limit.map_or(u128::from(u64::MAX), u128::from) };
+    let per_row = node
+        .embeds
+        .iter()
+        .map(|e| rows(&e.node, Some(e.relation.kind)))
+        .fold(1u128, |sum, n| sum.saturating_add(n));
+    own.saturating_mul(per_row)
+}
+
+/// How many filter terms the caller's filters hold, over the whole tree.
+pub fn filter_terms(node: &SelectNode) -> usize {
+    node.walk().iter().filter_map(|n| n.filter.as_ref()).map(Predicate::terms).sum()
+}
+
+/// Checks a parsed JSON read against the budget of `limits`.
+pub(crate) fn check_budget(node: &SelectNode, limits: &ReadLimits) -> Result<()> {
+    let rows = max_rows(node);
+    if rows > u128::from(limits.max_rows) {
+        return Err(Error::validation(
+            "",
+            format!(
+                "the query could return {} rows with its embedded relations (the product of the limits along \
+                 each embed path, summed); at most {} are allowed: lower a limit",
+                display_rows(rows),
+                limits.max_rows
+            ),
+        ));
+    }
+    let terms = filter_terms(node);
+    if terms > limits.max_filter_terms {
+        return Err(Error::validation(
+            "where",
+            format!(
+                "the query's filters hold {terms} terms (comparisons); at most {} are allowed",
+                limits.max_filter_terms
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses `LIKE`/`ILIKE` patterns PostgreSQL would reject, in any read.
+pub(crate) fn check_patterns(node: &SelectNode) -> Result<()> {
+    fn walk(predicate: &Predicate) -> Result<()> {
+        match predicate {
+            Predicate::Compare { field, op: CompareOp::Like | CompareOp::ILike, value: crate::Value::Text(p) } => {
+                check_like_pattern(p).map_err(|m| Error::validation(format!("where.{}", field.name), m))
+            }
+            Predicate::And(parts) | Predicate::Or(parts) => parts.iter().try_for_each(walk),
+            Predicate::Not(inner) => walk(inner),
+            _ => Ok(()),
+        }
+    }
+    node.walk().iter().filter_map(|n| n.filter.as_ref()).try_for_each(walk)
+}
+
+fn display_rows(rows: u128) -> String {
+    if rows >= u128::from(u64::MAX) {
+        "unboundedly many".to_owned()
+    } else {
+        rows.to_string()
+    }
+}
