@@ -33,13 +33,13 @@ pub use auth::{Argon2Params, Auth, AuthConfig, AuthUser, LogoutResult, ResetRequ
 pub use client::{TromBase, TromBaseBuilder};
 pub use db::{Db, SessionDb};
 pub use dbid::{DbId, DbIdError};
-pub use exec::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
 pub use email::{Email, EmailSender, LogEmailSender, SendError};
 pub use entity::{Entity, NewRow};
 pub use error::{
-    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, Error, NotFoundError, PermissionError, Result,
-    SchemaError, ValidationError,
+    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, Error, NotFoundError, PermissionError,
+    Result, SchemaError, ValidationError,
 };
+pub use exec::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
 pub use field_ref::{Field, Many, One, Relation};
 pub use field_type::{FieldType, NotNullFieldType};
 pub use json::Json;

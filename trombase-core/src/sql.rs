@@ -43,7 +43,10 @@ impl<'a> Sql<'a> {
     pub async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
         let mut rows = self.query(sql, params).await?;
         if rows.len() > 1 {
-            return Err(Error::Database(crate::DatabaseError::new(CONTEXT, "the query returned more than one row")));
+            return Err(Error::Database(crate::DatabaseError::new(
+                CONTEXT,
+                "the query returned more than one row",
+            )));
         }
         Ok(rows.pop())
     }

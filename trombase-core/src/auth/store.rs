@@ -67,10 +67,7 @@ pub(super) async fn insert_user(
 }
 
 /// The user with this email and their password hash.
-pub(super) async fn user_with_hash(
-    conn: &Conn<'_>,
-    email: &str,
-) -> Result<Option<(AuthUser, String)>> {
+pub(super) async fn user_with_hash(conn: &Conn<'_>, email: &str) -> Result<Option<(AuthUser, String)>> {
     const SQL: &str =
         "SELECT id, email, password_hash, created_at, updated_at FROM trom_auth_users WHERE email = $1";
     let Some(row) = conn.query_opt(SQL, &[(&email, Type::TEXT)], "looking up a user").await? else {
@@ -81,11 +78,7 @@ pub(super) async fn user_with_hash(
 
 /// Starts a session for `user_id`, lasting `ttl`; the returned session
 /// carries its token.
-pub(super) async fn insert_session(
-    conn: &Conn<'_>,
-    user_id: DbId,
-    ttl: Duration,
-) -> Result<Session> {
+pub(super) async fn insert_session(conn: &Conn<'_>, user_id: DbId, ttl: Duration) -> Result<Session> {
     const SQL: &str = "INSERT INTO trom_auth_sessions (id, user_id, token_hash, expires_at) \
                        VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond') RETURNING expires_at";
     let id = DbId::new();
@@ -104,7 +97,10 @@ pub(super) async fn insert_session(
 pub(super) async fn live_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<Option<Session>> {
     const SQL: &str = "SELECT id, user_id, token_hash, expires_at FROM trom_auth_sessions \
                        WHERE token_hash = $1 AND invalidated_at IS NULL AND expires_at > now()";
-    let Some(row) = conn.query_opt(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a session").await? else {
+    let Some(row) = conn
+        .query_opt(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a session")
+        .await?
+    else {
         return Ok(None);
     };
     if !hash.matches(&get::<String>(&row, "token_hash")?) {
@@ -122,7 +118,8 @@ pub(super) async fn live_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<Op
 pub(super) async fn end_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<bool> {
     const SQL: &str = "UPDATE trom_auth_sessions SET invalidated_at = now() \
                        WHERE token_hash = $1 AND invalidated_at IS NULL AND expires_at > now()";
-    Ok(conn.execute(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "ending a session").await? > 0)
+    Ok(conn.execute(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "ending a session").await?
+        > 0)
 }
 
 /// Ends every live session of `user_id`; how many.
@@ -151,17 +148,15 @@ pub(super) async fn insert_reset_for_email(
 /// The user of the unused, unexpired reset token with this hash; with
 /// `lock`, the reset row is locked `FOR UPDATE` until the transaction ends
 /// (a concurrent use waits, then finds it used).
-pub(super) async fn live_reset(
-    conn: &Conn<'_>,
-    hash: &TokenHash,
-    lock: bool,
-) -> Result<Option<DbId>> {
+pub(super) async fn live_reset(conn: &Conn<'_>, hash: &TokenHash, lock: bool) -> Result<Option<DbId>> {
     const SQL: &str = "SELECT user_id, token_hash FROM trom_auth_password_resets \
                        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()";
     const SQL_LOCKED: &str = "SELECT user_id, token_hash FROM trom_auth_password_resets \
                               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() FOR UPDATE";
     let sql = if lock { SQL_LOCKED } else { SQL };
-    let Some(row) = conn.query_opt(sql, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a password reset").await?
+    let Some(row) = conn
+        .query_opt(sql, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a password reset")
+        .await?
     else {
         return Ok(None);
     };
@@ -180,11 +175,7 @@ pub(super) async fn use_resets_of(conn: &Conn<'_>, user_id: DbId) -> Result<u64>
 }
 
 /// Sets the password hash of `user_id`; the updated user.
-pub(super) async fn set_password(
-    conn: &Conn<'_>,
-    user_id: DbId,
-    password_hash: &str,
-) -> Result<AuthUser> {
+pub(super) async fn set_password(conn: &Conn<'_>, user_id: DbId, password_hash: &str) -> Result<AuthUser> {
     const SQL: &str = "UPDATE trom_auth_users SET password_hash = $2, updated_at = now() WHERE id = $1 \
                        RETURNING id, email, created_at, updated_at";
     let args: [Arg; 2] = [(&user_id, Type::TEXT), (&password_hash, Type::TEXT)];

@@ -22,7 +22,12 @@ impl Error {
         let class = &code[..2.min(code.len())];
         let conflict = |message: &str, err: tokio_postgres::Error| {
             let constraint = err.as_db_error().and_then(|d| d.constraint()).map(str::to_owned);
-            Error::Conflict(ConflictError { message: message.to_owned(), constraint, operation: None, source: Some(err) })
+            Error::Conflict(ConflictError {
+                message: message.to_owned(),
+                constraint,
+                operation: None,
+                source: Some(err),
+            })
         };
         match *db.code() {
             SqlState::UNIQUE_VIOLATION => return conflict("a row with this value already exists", err),
@@ -33,7 +38,9 @@ impl Error {
                 )
             }
             SqlState::T_R_SERIALIZATION_FAILURE | SqlState::T_R_DEADLOCK_DETECTED => {
-                return BusyError::new("the request collided with a concurrent one; try again").caused_by(err).into()
+                return BusyError::new("the request collided with a concurrent one; try again")
+                    .caused_by(err)
+                    .into()
             }
             SqlState::CANNOT_CONNECT_NOW => {
                 return BusyError::new("the database is not taking requests right now").caused_by(err).into()
@@ -43,7 +50,10 @@ impl Error {
         match class {
             "22" => Error::Validation(ValidationError::new(
                 "",
-                format!("the database refused a value of the request: {} (SQLSTATE {code})", data_exception(code)),
+                format!(
+                    "the database refused a value of the request: {} (SQLSTATE {code})",
+                    data_exception(code)
+                ),
             )),
             "54" => Error::Validation(ValidationError::new(
                 "",

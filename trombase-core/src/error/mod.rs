@@ -9,8 +9,8 @@ mod from_db;
 mod kinds;
 
 pub use kinds::{
-    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, NotFoundError, PermissionError, SchemaError,
-    ValidationError,
+    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, NotFoundError, PermissionError,
+    SchemaError, ValidationError,
 };
 
 /// A `Result` with the library's [`Error`].

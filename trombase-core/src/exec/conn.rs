@@ -43,7 +43,10 @@ impl<'e> Conn<'e> {
     pub(crate) async fn begin(&self, begin: &'static str) -> Result<()> {
         if !self.in_transaction.swap(true, Ordering::SeqCst) {
             self.exec.count(1);
-            self.object().batch_execute(begin).await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
+            self.object()
+                .batch_execute(begin)
+                .await
+                .map_err(|e| Error::from_db(e, "beginning a transaction"))?;
         }
         Ok(())
     }
@@ -94,7 +97,8 @@ impl<'e> Conn<'e> {
             // Dropping the statements closes them on the server.
             object.statement_cache.clear();
         }
-        let named = object.prepare_typed_cached(&sql, &types).await.map_err(|e| Error::from_db(e, context))?;
+        let named =
+            object.prepare_typed_cached(&sql, &types).await.map_err(|e| Error::from_db(e, context))?;
         Ok(Prepared { sql, types, named: Some(named) })
     }
 
@@ -130,11 +134,7 @@ impl<'e> Conn<'e> {
         count.map_err(|e| self.failed(prepared, e, context))
     }
 
-    async fn execute_unnamed(
-        &self,
-        sql: &str,
-        args: Vec<Arg<'_>>,
-    ) -> Result<u64, tokio_postgres::Error> {
+    async fn execute_unnamed(&self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, tokio_postgres::Error> {
         let rows = self.object().query_typed_raw(sql, args).await?;
         pin_mut!(rows);
         while rows.try_next().await?.is_some() {}
@@ -224,7 +224,10 @@ fn typed<'a>(prepared: &Prepared<'_>, params: &[&'a (dyn ToSql + Sync)]) -> Vec<
 
 fn check_param_count(n: usize) -> Result<()> {
     if n > MAX_PARAMS {
-        return Err(Error::validation("", format!("the query needs {n} parameters; at most {MAX_PARAMS} are allowed")));
+        return Err(Error::validation(
+            "",
+            format!("the query needs {n} parameters; at most {MAX_PARAMS} are allowed"),
+        ));
     }
     Ok(())
 }

@@ -85,7 +85,8 @@ async fn step<'a>(
                 entity.check(session, sql, ErasedOp::Update { id, changes: &changes, current }).await?;
             allow(verdict)?;
             let fields: Vec<_> = changes.iter().map(|(f, _)| *f).collect();
-            let types = fields.iter().map(|f| kind_type(f.kind)).chain([Type::TIMESTAMPTZ, Type::TEXT]).collect();
+            let types =
+                fields.iter().map(|f| kind_type(f.kind)).chain([Type::TIMESTAMPTZ, Type::TEXT]).collect();
             let statement = conn.prepare(render::update(meta, &fields), types, CONTEXT).await?;
             let mut params: Vec<Value> = changes.into_iter().map(|(_, v)| v).collect();
             params.push(Value::Timestamp(now));
@@ -105,7 +106,9 @@ async fn step<'a>(
             allow(verdict)?;
             let statement = conn.prepare(render::delete(meta), vec![Type::TEXT_ARRAY], CONTEXT).await?;
             pipeline
-                .send(Box::pin(async move { (index, conn.execute_prepared(&statement, &[&ids], CONTEXT).await) }))
+                .send(Box::pin(
+                    async move { (index, conn.execute_prepared(&statement, &[&ids], CONTEXT).await) },
+                ))
                 .await;
         }
     }

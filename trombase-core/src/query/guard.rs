@@ -16,7 +16,8 @@ pub fn max_rows(node: &SelectNode) -> u128 {
 }
 
 fn rows(node: &SelectNode, via: Option<RelationKind>) -> u128 {
-    let single = if node.is_aggregate() { node.columns.is_empty() } else { via == Some(RelationKind::PointsTo) };
+    let single =
+        if node.is_aggregate() { node.columns.is_empty() } else { via == Some(RelationKind::PointsTo) };
     let own = if single { 1 } else { node.limit.map_or(u128::from(u64::MAX), u128::from) };
     let per_row = node
         .embeds
@@ -62,9 +63,11 @@ pub(crate) fn check_budget(node: &SelectNode, limits: &ReadLimits) -> Result<()>
 pub(crate) fn check_patterns(node: &SelectNode) -> Result<()> {
     fn walk(predicate: &Predicate) -> Result<()> {
         match predicate {
-            Predicate::Compare { field, op: CompareOp::Like | CompareOp::ILike, value: crate::Value::Text(p) } => {
-                check_like_pattern(p).map_err(|m| Error::validation(format!("where.{}", field.name), m))
-            }
+            Predicate::Compare {
+                field,
+                op: CompareOp::Like | CompareOp::ILike,
+                value: crate::Value::Text(p),
+            } => check_like_pattern(p).map_err(|m| Error::validation(format!("where.{}", field.name), m)),
             Predicate::And(parts) | Predicate::Or(parts) => parts.iter().try_for_each(walk),
             Predicate::Not(inner) => walk(inner),
             _ => Ok(()),

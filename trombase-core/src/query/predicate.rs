@@ -85,8 +85,13 @@ impl Predicate {
     /// query's filter budget counts.
     pub fn terms(&self) -> usize {
         match self {
-            Predicate::Compare { .. } | Predicate::IsNull(_) | Predicate::NotNull(_) | Predicate::In { .. } => 1,
-            Predicate::And(parts) | Predicate::Or(parts) => parts.iter().map(Predicate::terms).sum::<usize>().max(1),
+            Predicate::Compare { .. }
+            | Predicate::IsNull(_)
+            | Predicate::NotNull(_)
+            | Predicate::In { .. } => 1,
+            Predicate::And(parts) | Predicate::Or(parts) => {
+                parts.iter().map(Predicate::terms).sum::<usize>().max(1)
+            }
             Predicate::Not(inner) => inner.terms(),
         }
     }
@@ -111,7 +116,9 @@ pub(crate) fn check_like_pattern(pattern: &str) -> Result<(), &'static str> {
         escaped = !escaped && c == '\\';
     }
     if escaped {
-        return Err("ends in an escape character (`\\`) that escapes nothing; write `\\\\` for a literal backslash");
+        return Err(
+            "ends in an escape character (`\\`) that escapes nothing; write `\\\\` for a literal backslash",
+        );
     }
     Ok(())
 }

@@ -7,6 +7,6 @@ mod predicate;
 mod select;
 
 pub use ident::{quote_ident, quote_literal};
-pub use params::Param;
 pub(crate) use params::kind_type;
+pub use params::Param;
 pub use select::{aggregate_column, render_select, RenderedSelect, RowForm};
