@@ -290,8 +290,17 @@ async fn another_users_notes_are_out_of_reach_through_every_route() {
             json!({"action": {"table": "users", "with": {"notes": true}, "orderBy": [{"field": "email"}]}}),
         )
         .await;
-    assert_eq!(users.as_array().unwrap().len(), 2, "users are readable");
-    assert!(users.as_array().unwrap().iter().all(|u| u["notes"].as_array().unwrap().is_empty()), "{users}");
+    assert_eq!(users.as_array().unwrap().len(), 1, "a user reads only their own row: {users}");
+    assert_eq!(users[0]["id"], json!(bob_id));
+    assert!(users[0]["notes"].as_array().unwrap().is_empty(), "{users}");
+    let (_, emails) = app
+        .post(
+            "/api/db/select",
+            Some(&bob),
+            json!({"action": {"table": "users", "where": {"email": "ada@example.com"}}}),
+        )
+        .await;
+    assert_eq!(emails, json!([]), "no way to learn whether an email has an account");
     let (_, count) = app
         .post(
             "/api/db/select",
@@ -372,4 +381,68 @@ async fn the_web_ui_is_served_at_the_root() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     assert!(html.contains("<title>TromBase notes</title>"));
+}
+
+#[tokio::test]
+async fn every_error_status_has_a_json_body() {
+    let app = App::start().await;
+    let (token, _) = app.user("ada@example.com").await;
+    let is_error_body = |body: &Value| body["message"].is_string() && body["name"].is_string();
+
+    let (status, body) = app.get("/no/such/route", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(is_error_body(&body), "{body}");
+
+    let response = app.http.delete(format!("{}/api/db/select", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.headers().contains_key("allow"));
+    assert!(is_error_body(&response.json().await.unwrap()));
+
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let response = app
+        .http
+        .post(format!("{}/api/db/mutations", app.base))
+        .header("x-session-token", &token)
+        .header("content-type", "application/json")
+        .body(format!("[\"{huge}\"]"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(is_error_body(&response.json().await.unwrap()));
+
+    let (status, body) =
+        app.get(&format!("/api/db/select?action[table]={}", "n".repeat(10_000)), Some(&token)).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+    assert!(is_error_body(&body), "{body}");
+
+    let mut request = app.http.get(format!("{}/api/db/select?action[table]=notes", app.base));
+    for i in 0..80 {
+        request = request.header(format!("x-filler-{i}"), "y");
+    }
+    let response = request.header("x-session-token", &token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert!(is_error_body(&response.json().await.unwrap()));
+    let response =
+        app.http.get(format!("{}/", app.base)).header("x-big", "z".repeat(20 * 1024)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn client_mistakes_in_queries_are_400s_with_a_path() {
+    let app = App::start().await;
+    let (token, _) = app.user("ada@example.com").await;
+    let (status, body) = app
+        .post(
+            "/api/db/select",
+            Some(&token),
+            json!({"action": {"table": "notes", "where": {"title": {"like": "abc\\"}}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("where.title.like"), "{body}");
+    let deep = json!({"action": {"table": "notes", "limit": 1000, "with": {"author": {"with": {"notes": {"limit": 1000}}}}}});
+    let (status, body) = app.post("/api/db/select", Some(&token), deep).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["name"], json!("ValidationError"));
 }

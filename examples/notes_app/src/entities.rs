@@ -6,11 +6,13 @@ use trombase::prelude::*;
 /// A user, as the auth system stores them. The entity maps onto the library's
 /// own `trom_auth_users` table (`sql_table`), exposing only the id, the email
 /// and the timestamps (never the password hash); it declares only a read
-/// permitter, so it cannot be written through the data API.
+/// permitter, so it cannot be written through the data API. A user reads
+/// only their own row: the only author of the notes they may read, and no
+/// list of other accounts' emails.
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(table = "users", sql_table = "trom_auth_users")]
 #[relation(notes = resolves_to_many(Note, user_id -> id))]
-#[permit(read = anyone)]
+#[permit(read = oneself)]
 pub struct User {
     /// The user's id.
     pub id: DbId,
@@ -72,7 +74,7 @@ pub async fn owner_only<E: Owned>(session: &Session, _sql: &Sql<'_>, op: &Operat
     }
 }
 
-/// Anyone signed in may read.
-pub async fn anyone<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> {
-    Permit::Allow
+/// Users see their own row only.
+pub async fn oneself(session: &Session, _: &Sql<'_>, _: &Operation<'_, User>) -> Permit<User> {
+    Permit::filter(User::ID.eq(session.user_id))
 }

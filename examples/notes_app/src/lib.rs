@@ -34,6 +34,8 @@ pub async fn connect(database_url: &str) -> trombase::Result<TromBase> {
 pub fn router(trom: TromBase) -> Router {
     routes::api()
         .route("/", get(|| async { Html(INDEX_HTML) }))
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn(errors::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(trom)
 }
