@@ -179,7 +179,7 @@ impl TromBaseBuilder {
 
     /// The longest any one statement may run before the server cancels it
     /// (default 30 s; `None` for the server's setting). A cancelled statement
-    /// is an [`Error::Database`] whose `is_timeout()` is true; a read or batch
+    /// is an [`Error::Database`](crate::Error::Database) whose `is_timeout()` is true; a read or batch
     /// it belonged to changes nothing.
     pub fn statement_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.statement_timeout = timeout.into();
