@@ -6,6 +6,7 @@ pub mod auth;
 pub mod json_reads;
 pub mod measure;
 pub mod reads;
+pub mod row_filters;
 pub mod seed;
 pub mod writes;
 
@@ -75,6 +76,11 @@ pub const ALL: &[Workload] = &[
         name: "json_reads",
         about: "the JSON select form (returning JSON) vs the same statement in raw tokio-postgres",
         run: json_reads::start,
+    },
+    Workload {
+        name: "row_filters",
+        about: "reads through an owner row filter vs the same reads written by hand:                 a leakproof condition beside the filter, and one behind the fence",
+        run: row_filters::start,
     },
     Workload {
         name: "writes",

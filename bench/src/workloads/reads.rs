@@ -85,12 +85,15 @@ async fn by_id_concurrent(ctx: &Context, ds: &Arc<Dataset>, db: &SessionDb) -> R
     const TASKS: usize = 32;
     let total = if ctx.smoke { TASKS * 2 } else { 10_000 };
     let rounds = ctx.iterations(10);
+    // Requests of many users, as a server sees them (one user's requests
+    // share at most `per_user_connections` of the pool).
+    let _ = db;
+    let handles: Arc<Vec<SessionDb>> = Arc::new(ds.users.iter().take(TASKS * 2).map(|u| ds.db(*u)).collect());
     let library = {
-        let db = db.clone();
         let ds = Arc::clone(ds);
         move |i: usize| {
-            let (db, ds) = (db.clone(), Arc::clone(&ds));
-            async move { library_by_id(&db, ds.note(i)).await.map(drop) }
+            let (ds, handles) = (Arc::clone(&ds), Arc::clone(&handles));
+            async move { library_by_id(&handles[i % handles.len()], ds.note(i)).await.map(drop) }
         }
     };
     let raw = {
@@ -130,7 +133,8 @@ async fn by_id_concurrent(ctx: &Context, ds: &Arc<Dataset>, db: &SessionDb) -> R
             ),
             format!(
                 "{TASKS} spawned tasks share {total} selects per round, {} rounds each, alternating; \
-                 one pool of {} connections for both",
+                 one pool of {} connections for both; the library's selects come from many users' sessions \
+                 (64 users, round robin), as a server's do",
                 rounds,
                 ds.trom.pool().status().max_size
             ),

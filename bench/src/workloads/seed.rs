@@ -97,6 +97,32 @@ pub struct OwnedNote {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The seeded notes again, as a user sees them under an owner read rule
+/// (the row-filter workload reads through it).
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(table = "bench_private_notes", sql_table = "bench_notes")]
+#[permit(read = own_rows)]
+pub struct PrivateNote {
+    /// The id.
+    pub id: DbId,
+    /// The title.
+    pub title: String,
+    /// The text.
+    pub content: String,
+    /// The owner.
+    #[field(immutable)]
+    pub user_id: DbId,
+    /// When the row was created.
+    pub created_at: DateTime<Utc>,
+    /// When the row last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Each session reads only its user's rows.
+pub async fn own_rows(session: &Session, _: &Sql<'_>, _: &Operation<'_, PrivateNote>) -> Permit<PrivateNote> {
+    Permit::filter(PrivateNote::USER_ID.eq(session.user_id))
+}
+
 /// The allow-all permitter.
 pub async fn allow_all<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> {
     Permit::Allow
@@ -288,6 +314,7 @@ async fn seed(ctx: &Context) -> Result<Dataset, BoxError> {
         .entity::<Note>()
         .entity::<OpenNote>()
         .entity::<OwnedNote>()
+        .entity::<PrivateNote>()
         .max_connections(16)
         .connect()
         .await?;

@@ -37,13 +37,19 @@ impl Shares {
             let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(users.entry(user).or_insert_with(|| Arc::new(Semaphore::new(self.per_user))))
         };
-        let acquire = semaphore.acquire_owned();
-        let permit = match self.wait {
-            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| busy_user())?,
-            None => acquire.await,
+        // The common case, a turn free at once, sets no timer.
+        let permit = match Arc::clone(&semaphore).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let acquire = semaphore.acquire_owned();
+                let permit = match self.wait {
+                    Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| busy_user())?,
+                    None => acquire.await,
+                };
+                // The semaphore is never closed.
+                permit.map_err(|_| busy_user())?
+            }
         };
-        // The semaphore is never closed.
-        let permit = permit.map_err(|_| busy_user())?;
         Ok(Turn { permit: Some(permit), shares: self, user })
     }
 
