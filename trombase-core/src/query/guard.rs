@@ -83,3 +83,17 @@ fn display_rows(rows: u128) -> String {
         rows.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangling_escapes_are_refused_and_escaped_backslashes_are_not() {
+        assert!(check_like_pattern("abc\\").is_err());
+        assert!(check_like_pattern("abc\\\\\\").is_err());
+        assert!(check_like_pattern("abc\\\\").is_ok());
+        assert!(check_like_pattern("a\\%b").is_ok());
+        assert!(check_like_pattern("").is_ok());
+    }
+}

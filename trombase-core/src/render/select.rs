@@ -373,4 +373,35 @@ mod tests {
             vec![Param::Int(10), Param::Value(Value::Text("%a%".into())), Param::Int(5), Param::Int(20)]
         );
     }
+
+    #[test]
+    fn row_filters_fence_conditions_that_are_not_leakproof() {
+        let mut notes = SelectNode::new(EntityHandle::deny_all(&NOTES));
+        notes.columns = vec![&NOTES.fields[1]];
+        let title = &NOTES.fields[1];
+        notes.filter = Some(Predicate::And(vec![
+            Predicate::Compare { field: title, op: CompareOp::Ne, value: Value::Text("x".into()) },
+            Predicate::Compare { field: title, op: CompareOp::Like, value: Value::Text("%a%".into()) },
+        ]));
+        notes.row_filters = vec![Predicate::Compare {
+            field: &NOTES.fields[2],
+            op: CompareOp::Eq,
+            value: Value::Text("me".into()),
+        }];
+        let rendered = render_select(&notes, RowForm::Columns);
+        assert_eq!(
+            rendered.sql,
+            "SELECT s1.\"title\" AS \"title\" FROM (SELECT * FROM \"notes\" fs1 \
+             WHERE fs1.\"user_id\" = $1 AND fs1.\"title\" <> $2 OFFSET 0) s1 WHERE s1.\"title\" LIKE $3"
+        );
+
+        // Leakproof conditions only: nothing to fence.
+        notes.filter =
+            Some(Predicate::Compare { field: title, op: CompareOp::Eq, value: Value::Text("x".into()) });
+        let rendered = render_select(&notes, RowForm::Columns);
+        assert_eq!(
+            rendered.sql,
+            "SELECT s1.\"title\" AS \"title\" FROM \"notes\" s1 WHERE s1.\"title\" = $1 AND s1.\"user_id\" = $2"
+        );
+    }
 }
