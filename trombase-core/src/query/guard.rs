@@ -73,7 +73,10 @@ pub(crate) fn check_patterns(node: &SelectNode) -> Result<()> {
             _ => Ok(()),
         }
     }
-    node.walk().iter().filter_map(|n| n.filter.as_ref()).try_for_each(walk)
+    if let Some(filter) = &node.filter {
+        walk(filter)?;
+    }
+    node.embeds.iter().try_for_each(|e| check_patterns(&e.node))
 }
 
 fn display_rows(rows: u128) -> String {

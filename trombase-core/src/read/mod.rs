@@ -4,9 +4,11 @@ mod permissions;
 
 use tokio_postgres::Row;
 
-use crate::exec::{Arg, Conn, Executor};
+use tokio_postgres::types::ToSql;
+
+use crate::exec::{Conn, Executor};
 use crate::query::{check_patterns, ReadLimits, SelectNode};
-use crate::render::{render_select, RowForm};
+use crate::render::{render_select, Param, RowForm};
 use crate::{Result, Session, Sql};
 
 /// Runs a read: every read permitter of the entities it touches first (a
@@ -48,6 +50,9 @@ async fn permitted_rows(
     if let Some(limits) = limits {
         limits.check_params(rendered.params.len())?;
     }
-    let args: Vec<Arg> = rendered.params.iter().map(|p| (p as _, p.sql_type())).collect();
-    conn.query(&rendered.sql, &args, "running a select").await
+    const CONTEXT: &str = "running a select";
+    let types = rendered.params.iter().map(Param::sql_type).collect();
+    let params: Vec<&(dyn ToSql + Sync)> = rendered.params.iter().map(|p| p as _).collect();
+    let statement = conn.prepare(rendered.sql.as_str(), types, CONTEXT).await?;
+    conn.query_prepared(&statement, &params, CONTEXT).await
 }
