@@ -4,7 +4,11 @@
 //!
 //! The server is the one `DATABASE_URL` names (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); its user must be allowed to
-//! create databases.
+//! create databases. With `TROMBASE_TEST_POOLER_URL` set (a PgBouncer in
+//! transaction mode in front of that server: `scripts/ensure-pgbouncer.sh`),
+//! the library under test reaches each test database through the pooler
+//! ([`TestDb::url`]); the tests' own raw clients ([`TestDb::client`]) still
+//! talk to the server.
 
 use tokio_postgres::NoTls;
 
@@ -13,10 +17,16 @@ pub fn server_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The pooler tests run the library through, if any.
+pub fn pooler_url() -> Option<String> {
+    std::env::var("TROMBASE_TEST_POOLER_URL").ok().filter(|u| !u.is_empty())
+}
+
 /// A database that exists for the life of one test.
 pub struct TestDb {
     name: String,
     url: String,
+    direct_url: String,
 }
 
 impl TestDb {
@@ -28,12 +38,28 @@ impl TestDb {
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        TestDb { url: with_database(&server_url(), &name), name }
+        let direct_url = with_database(&server_url(), &name);
+        let url = match pooler_url() {
+            Some(pooler) => with_flag(&with_database(&pooler, &name), "pgbouncer=true"),
+            None => direct_url.clone(),
+        };
+        TestDb { url, direct_url, name }
     }
 
-    /// The URL of this database.
+    /// The URL the library under test connects with: the database on the
+    /// server, or through the pooler when one is configured.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The URL of this database on the server itself, never through a pooler.
+    pub fn direct_url(&self) -> &str {
+        &self.direct_url
+    }
+
+    /// Whether the library under test goes through a pooler.
+    pub fn through_pooler(&self) -> bool {
+        self.url != self.direct_url
     }
 
     /// The database's name.
@@ -44,7 +70,7 @@ impl TestDb {
     /// A plain tokio-postgres client on this database, for checking what the
     /// library wrote.
     pub async fn client(&self) -> tokio_postgres::Client {
-        connect(&self.url).await
+        connect(&self.direct_url).await
     }
 }
 
@@ -91,6 +117,15 @@ fn with_database(url: &str, name: &str) -> String {
         out.push_str(query);
     }
     out
+}
+
+/// `url` with one more query option.
+fn with_flag(url: &str, flag: &str) -> String {
+    if url.contains('?') {
+        format!("{url}&{flag}")
+    } else {
+        format!("{url}?{flag}")
+    }
 }
 
 /// A live session of `user_id`, valid for an hour, as the auth system would

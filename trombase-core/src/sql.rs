@@ -19,7 +19,7 @@ pub struct Sql<'a> {
 const CONTEXT: &str = "running a permitter query";
 
 /// Opens a read snapshot on a connection that has none yet.
-const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+pub(crate) const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 impl<'a> Sql<'a> {
     /// On a connection whose transaction is open (a mutation batch), or

@@ -22,12 +22,20 @@ pub(crate) struct Conn<'e> {
     exec: &'e Executor,
     object: Option<Object>,
     in_transaction: AtomicBool,
+    /// The open transaction only carries a read's statement timeout.
+    carrier: AtomicBool,
     _turn: Option<Turn<'e>>,
 }
 
 impl<'e> Conn<'e> {
     pub(super) fn new(exec: &'e Executor, object: Object, turn: Option<Turn<'e>>) -> Self {
-        Conn { exec, object: Some(object), in_transaction: AtomicBool::new(false), _turn: turn }
+        Conn {
+            exec,
+            object: Some(object),
+            in_transaction: AtomicBool::new(false),
+            carrier: AtomicBool::new(false),
+            _turn: turn,
+        }
     }
 
     fn object(&self) -> &Object {
@@ -41,12 +49,23 @@ impl<'e> Conn<'e> {
 
     /// Opens a transaction with `begin` (`BEGIN ...`), unless one is open.
     pub(crate) async fn begin(&self, begin: &'static str) -> Result<()> {
+        self.open(begin, true).await
+    }
+
+    /// Opens a transaction that only carries the statement timeout of a
+    /// read (not counted as a statement of the read).
+    pub(crate) async fn begin_carrier(&self, begin: &'static str) -> Result<()> {
+        self.open(begin, false).await
+    }
+
+    async fn open(&self, begin: &'static str, counted: bool) -> Result<()> {
         if !self.in_transaction.swap(true, Ordering::SeqCst) {
-            self.exec.count(1);
-            self.object()
-                .batch_execute(begin)
-                .await
-                .map_err(|e| Error::from_db(e, "beginning a transaction"))?;
+            self.carrier.store(!counted, Ordering::SeqCst);
+            if counted {
+                self.exec.count(1);
+            }
+            let sql = self.exec.begin_statement(begin);
+            self.object().batch_execute(&sql).await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
         }
         Ok(())
     }
@@ -59,6 +78,20 @@ impl<'e> Conn<'e> {
             self.in_transaction.store(false, Ordering::SeqCst);
         }
         Ok(())
+    }
+
+    /// Ends a read-only transaction without waiting for the answer: the
+    /// `COMMIT` is sent, and whatever runs next on this connection is queued
+    /// behind it. (Nothing was written, so its outcome changes nothing.)
+    pub(crate) fn end_read_only(&self) {
+        if self.in_transaction.swap(false, Ordering::SeqCst) {
+            use futures_util::FutureExt;
+            if !self.carrier.load(Ordering::SeqCst) {
+                self.exec.count(1);
+            }
+            // The first poll sends it; the connection reads and drops the answer.
+            let _ = self.object().batch_execute("COMMIT").now_or_never();
+        }
     }
 
     /// Rolls the open transaction back, if any. If even that fails, the

@@ -6,6 +6,7 @@
 mod conn;
 mod share;
 mod statement;
+mod url;
 
 pub(crate) use conn::Conn;
 pub(crate) use statement::{Arg, Prepared};
@@ -35,6 +36,9 @@ pub(crate) struct ExecConfig {
 pub(crate) struct Executor {
     pool: Pool,
     mode: StatementMode,
+    /// Sent as `SET LOCAL` in every transaction when the timeout cannot be a
+    /// connection setting (behind a transaction-pooling proxy).
+    local_timeout: Option<String>,
     shares: Shares,
     /// Statements sent to the database (diagnostics: proves one read is one statement).
     statements: AtomicU64,
@@ -43,15 +47,25 @@ pub(crate) struct Executor {
 impl Executor {
     /// Builds the pool and makes sure the database answers.
     pub(crate) async fn connect(config: ExecConfig) -> Result<Executor> {
+        let (url, pooler) = url::take_pooler_flag(&config.url);
+        let mode = if pooler == Some(true) { StatementMode::Unnamed } else { config.mode };
         let mut pg_config: tokio_postgres::Config =
-            config.url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
+            url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
         if let Some(timeout) = config.connect_timeout {
             pg_config.connect_timeout(timeout);
         }
+        let mut local_timeout = None;
         if let Some(timeout) = config.statement_timeout {
-            let options = pg_config.get_options().map(str::to_owned).unwrap_or_default();
-            pg_config
-                .options(format!("{options} -c statement_timeout={}", timeout.as_millis().max(1)).trim());
+            let ms = timeout.as_millis().max(1);
+            if mode == StatementMode::Unnamed {
+                // A proxy hands server connections from client to client:
+                // no session setting is ours, and PgBouncer refuses the
+                // `options` startup parameter. Each transaction sets it.
+                local_timeout = Some(format!("; SET LOCAL statement_timeout = {ms}"));
+            } else {
+                let options = pg_config.get_options().map(str::to_owned).unwrap_or_default();
+                pg_config.options(format!("{options} -c statement_timeout={ms}").trim());
+            }
         }
         let manager =
             Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
@@ -65,7 +79,8 @@ impl Executor {
         drop(pool.get().await?);
         Ok(Executor {
             pool,
-            mode: config.mode,
+            mode,
+            local_timeout,
             shares: Shares::new(config.per_user_connections, config.wait_timeout),
             statements: AtomicU64::new(0),
         })
@@ -79,6 +94,21 @@ impl Executor {
     /// The statement strategy.
     pub(crate) fn mode(&self) -> StatementMode {
         self.mode
+    }
+
+    /// Whether reads run in a transaction of their own, to carry the
+    /// statement timeout (behind a transaction-pooling proxy).
+    pub(crate) fn reads_carry_the_timeout(&self) -> bool {
+        self.local_timeout.is_some()
+    }
+
+    /// `begin` with the statement timeout set for the transaction, if the
+    /// connection cannot carry it.
+    pub(crate) fn begin_statement(&self, begin: &'static str) -> std::borrow::Cow<'static, str> {
+        match &self.local_timeout {
+            Some(set) => format!("{begin}{set}").into(),
+            None => begin.into(),
+        }
     }
 
     /// A connection for the library's own work (auth, bootstrap).

@@ -9,21 +9,22 @@ use crate::{Error, Result};
 
 /// The most rows `node` can return, embedded rows included: its limit times
 /// (one plus what each of its embeds can return per row), summed down the
-/// tree. A points-to embed is one row per parent row; an aggregate without
+/// tree. A points-to embed is part of its parent's row (one object per row:
+/// it adds no row, only what is embedded below it); an aggregate without
 /// group-by is one row; a node without a limit is unbounded.
 pub fn max_rows(node: &SelectNode) -> u128 {
     rows(node, None)
 }
 
 fn rows(node: &SelectNode, via: Option<RelationKind>) -> u128 {
-    let single =
-        if node.is_aggregate() { node.columns.is_empty() } else { via == Some(RelationKind::PointsTo) };
+    let points_to = via == Some(RelationKind::PointsTo) && !node.is_aggregate();
+    let single = points_to || (node.is_aggregate() && node.columns.is_empty());
     let own = if single { 1 } else { node.limit.map_or(u128::from(u64::MAX), u128::from) };
     let per_row = node
         .embeds
         .iter()
         .map(|e| rows(&e.node, Some(e.relation.kind)))
-        .fold(1u128, |sum, n| sum.saturating_add(n));
+        .fold(u128::from(!points_to), |sum, n| sum.saturating_add(n));
     own.saturating_mul(per_row)
 }
 
@@ -39,7 +40,7 @@ pub(crate) fn check_budget(node: &SelectNode, limits: &ReadLimits) -> Result<()>
         return Err(Error::validation(
             "",
             format!(
-                "the query could return {} rows with its embedded relations (the product of the limits along \
+                "the query could return {} rows with its embedded relations (the limits multiplied along \
                  each embed path, summed); at most {} are allowed: lower a limit",
                 display_rows(rows),
                 limits.max_rows

@@ -24,8 +24,9 @@ pub struct ReadLimits {
     /// The longest `in` list.
     pub max_in_list: usize,
     /// The most rows one query can return, embedded rows included: the
-    /// product of the limits along each embed path, summed over the tree
-    /// (see [`max_rows`](crate::query::max_rows)).
+    /// limits multiplied along each embed path, summed over the tree; a
+    /// points-to embed is part of its parent's row (see
+    /// [`max_rows`](crate::query::max_rows)).
     pub max_rows: u64,
     /// The most filter terms (comparisons) one query's filters may hold,
     /// over all its nodes.

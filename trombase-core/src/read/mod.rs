@@ -9,6 +9,7 @@ use tokio_postgres::types::ToSql;
 use crate::exec::{Conn, Executor};
 use crate::query::{check_patterns, ReadLimits, SelectNode};
 use crate::render::{render_select, Param, RowForm};
+use crate::sql::BEGIN_READ;
 use crate::{Result, Session, Sql};
 
 /// Runs a read: every read permitter of the entities it touches first (a
@@ -25,9 +26,19 @@ pub(crate) async fn run(
 ) -> Result<Vec<Row>> {
     check_patterns(node)?;
     let conn = exec.conn_for(session.user_id).await?;
-    match permitted_rows(session, node, form, limits, &conn).await {
+    let rows = if exec.reads_carry_the_timeout() {
+        // Behind a pooler the timeout travels in a transaction: its BEGIN is
+        // sent, and the read right behind it, without waiting in between.
+        let (begun, rows) =
+            futures_util::future::join(conn.begin_carrier(BEGIN_READ), permitted_rows(session, node, form, limits, &conn))
+                .await;
+        begun.and(rows)
+    } else {
+        permitted_rows(session, node, form, limits, &conn).await
+    };
+    match rows {
         Ok(rows) => {
-            conn.commit().await?;
+            conn.end_read_only();
             Ok(rows)
         }
         Err(err) => {
