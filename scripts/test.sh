@@ -7,11 +7,13 @@
 # Makes sure a PostgreSQL server is available (scripts/ensure-postgres.sh,
 # which exports DATABASE_URL), then runs, in order:
 #   fmt check, clippy (-D warnings), tests (nextest if installed, else
-#   cargo test), doctests, rustdoc (-D warnings), a smoke run of the
-#   benchmarks.
+#   cargo test), the integration suite again through PgBouncer in
+#   transaction mode (scripts/ensure-pgbouncer.sh), doctests, rustdoc
+#   (-D warnings), a smoke run of the benchmarks.
 #
 # Environment:
 #   TROMBASE_SKIP_LINT=1   skip the fmt and clippy steps (quick local runs)
+#   TROMBASE_SKIP_PGBOUNCER=1  skip the run through PgBouncer
 #   DATABASE_URL           use this server instead of finding/starting one
 #   CI                     when set (not "false"), cargo output is uncoloured
 # See scripts/ensure-postgres.sh for the other TROMBASE_* knobs.
@@ -43,6 +45,13 @@ step "Browser (for the reference app's end-to-end test)"
 # shellcheck source=scripts/ensure-browser.sh
 source scripts/ensure-browser.sh
 
+step "PgBouncer (transaction pooling, for the second run of the integration suite)"
+# shellcheck source=scripts/ensure-pgbouncer.sh
+source scripts/ensure-pgbouncer.sh
+# Only the second run goes through it.
+pooler_url="${TROMBASE_TEST_POOLER_URL:-}"
+unset TROMBASE_TEST_POOLER_URL
+
 logdir="$(mktemp -d "${TMPDIR:-/tmp}/trombase-test.XXXXXX")"
 trap 'rm -rf "$logdir"' EXIT
 
@@ -66,6 +75,20 @@ else
   cargo test --workspace --no-fail-fast 2>&1 | tee "$logdir/tests.log"
 fi
 
+if [[ -n "$pooler_url" ]]; then
+  # The integration suite again, the library reaching every test database
+  # through PgBouncer in transaction mode (the compile-fail cases do not
+  # touch a database and are not repeated).
+  step "cargo nextest run -p trombase-tests, through PgBouncer (transaction mode)"
+  if cargo nextest --version >/dev/null 2>&1; then
+    TROMBASE_TEST_POOLER_URL="$pooler_url" cargo nextest run -p trombase-tests --no-fail-fast \
+      -E 'not test(compile_time_guarantees)' 2>&1 | tee "$logdir/pooled.log"
+  else
+    TROMBASE_TEST_POOLER_URL="$pooler_url" cargo test -p trombase-tests --no-fail-fast -- \
+      --skip compile_time_guarantees 2>&1 | tee "$logdir/pooled.log"
+  fi
+fi
+
 step "cargo test --workspace --doc"
 cargo test --workspace --doc 2>&1 | tee "$logdir/doctests.log"
 
@@ -81,7 +104,7 @@ cargo run -p trombase-bench -- --smoke
 # Totals over the test and doctest runs (only reached when all steps passed).
 # nextest: "Summary [ 1.2s] 45 tests run: 45 passed, 2 skipped"
 # libtest: "test result: ok. 12 passed; 0 failed; 1 ignored; ..."
-totals="$(sed -e 's/\x1b\[[0-9;]*m//g' "$logdir/tests.log" "$logdir/doctests.log" | awk '
+totals="$(sed -e 's/\x1b\[[0-9;]*m//g' "$logdir/tests.log" "$logdir/doctests.log" ${pooler_url:+"$logdir/pooled.log"} | awk '
   function num(line, word,   m) {
     if (match(line, "[0-9]+ " word)) { m = substr(line, RSTART, RLENGTH); sub(" .*", "", m); return m + 0 }
     return 0

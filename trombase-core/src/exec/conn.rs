@@ -59,13 +59,22 @@ impl<'e> Conn<'e> {
     }
 
     async fn open(&self, begin: &'static str, counted: bool) -> Result<()> {
+        if counted && self.carrier.swap(false, Ordering::SeqCst) {
+            // A permitter's query in a read's carrier transaction: from now
+            // on it is the read's snapshot, counted like one it opened.
+            self.exec.count(1);
+            return Ok(());
+        }
         if !self.in_transaction.swap(true, Ordering::SeqCst) {
             self.carrier.store(!counted, Ordering::SeqCst);
             if counted {
                 self.exec.count(1);
             }
             let sql = self.exec.begin_statement(begin);
-            self.object().batch_execute(&sql).await.map_err(|e| Error::from_db(e, "beginning a transaction"))?;
+            self.object()
+                .batch_execute(&sql)
+                .await
+                .map_err(|e| Error::from_db(e, "beginning a transaction"))?;
         }
         Ok(())
     }

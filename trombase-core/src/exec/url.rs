@@ -43,12 +43,18 @@ mod tests {
 
     #[test]
     fn the_flag_is_taken_out_of_urls_and_key_value_strings() {
-        assert_eq!(take_pooler_flag("postgres://u@h:6432/db?pgbouncer=true"), ("postgres://u@h:6432/db".into(), Some(true)));
+        assert_eq!(
+            take_pooler_flag("postgres://u@h:6432/db?pgbouncer=true"),
+            ("postgres://u@h:6432/db".into(), Some(true))
+        );
         assert_eq!(
             take_pooler_flag("postgres://u@h/db?sslmode=disable&pgbouncer=false&application_name=x"),
             ("postgres://u@h/db?sslmode=disable&application_name=x".into(), Some(false))
         );
         assert_eq!(take_pooler_flag("postgres://u@h/db"), ("postgres://u@h/db".into(), None));
-        assert_eq!(take_pooler_flag("host=h port=6432 pgbouncer=true user=u"), ("host=h port=6432 user=u".into(), Some(true)));
+        assert_eq!(
+            take_pooler_flag("host=h port=6432 pgbouncer=true user=u"),
+            ("host=h port=6432 user=u".into(), Some(true))
+        );
     }
 }

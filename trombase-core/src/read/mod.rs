@@ -29,9 +29,11 @@ pub(crate) async fn run(
     let rows = if exec.reads_carry_the_timeout() {
         // Behind a pooler the timeout travels in a transaction: its BEGIN is
         // sent, and the read right behind it, without waiting in between.
-        let (begun, rows) =
-            futures_util::future::join(conn.begin_carrier(BEGIN_READ), permitted_rows(session, node, form, limits, &conn))
-                .await;
+        let (begun, rows) = futures_util::future::join(
+            conn.begin_carrier(BEGIN_READ),
+            permitted_rows(session, node, form, limits, &conn),
+        )
+        .await;
         begun.and(rows)
     } else {
         permitted_rows(session, node, form, limits, &conn).await
