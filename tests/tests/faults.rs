@@ -12,7 +12,7 @@ use trombase_tests::{session_for, TestDb};
 
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "items")]
-#[permit(read = anyone, create = kill_on_request, update = anyone, delete = anyone)]
+#[permit(read = anyone, create = kill_on_request, update = kill_once, delete = anyone)]
 pub struct Item {
     pub id: DbId,
     pub label: String,
@@ -25,18 +25,55 @@ async fn anyone<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> 
 }
 
 /// Allows every insert, but one labelled "kill" first has the server
-/// terminate the batch's own connection, from another connection.
+/// terminate the batch's own connection, from another connection (every
+/// time: the library's one retry meets it again).
 async fn kill_on_request(_: &Session, sql: &Sql<'_>, op: &Operation<'_, Item>) -> Permit<Item> {
     if let Operation::Create(c) = op {
         if c.row.label == "kill" {
-            let pid: i32 = sql.query_opt("SELECT pg_backend_pid()", &[]).await.unwrap().unwrap().get(0);
-            let url = trombase_tests::server_url();
-            let (killer, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-            tokio::spawn(connection);
-            killer.execute("SELECT pg_terminate_backend($1)", &[&pid]).await.unwrap();
+            kill_own_backend(sql).await;
         }
     }
     Permit::Allow
+}
+
+/// Terminates the batch's own connection, from another connection.
+async fn kill_own_backend(sql: &Sql<'_>) {
+    let pid: i32 = sql.query_opt("SELECT pg_backend_pid()", &[]).await.unwrap().unwrap().get(0);
+    terminate(&[pid]).await;
+}
+
+async fn terminate(pids: &[i32]) {
+    let (killer, connection) =
+        tokio_postgres::connect(&trombase_tests::server_url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    for pid in pids {
+        killer.execute("SELECT pg_terminate_backend($1)", &[pid]).await.unwrap();
+    }
+}
+
+static KILLED_ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Allows every update; the first one ever asked terminates its own
+/// connection first (a failover mid-batch).
+async fn kill_once(_: &Session, sql: &Sql<'_>, _: &Operation<'_, Item>) -> Permit<Item> {
+    if !KILLED_ONCE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        kill_own_backend(sql).await;
+    }
+    Permit::Allow
+}
+
+/// The backends serving database `db` (the library's connections, or the
+/// pooler's server connections for it).
+async fn backends_of(db: &TestDb) -> Vec<i32> {
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&db.name()],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
 }
 
 fn item(label: &str) -> Mutation {
@@ -45,6 +82,80 @@ fn item(label: &str) -> Mutation {
 
 async fn count(db: &TestDb) -> i64 {
     db.client().await.query_one("SELECT count(*) FROM items", &[]).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn connections_dropped_while_idle_never_surface_and_a_batch_cut_before_commit_is_retried() {
+    let db = TestDb::new().await;
+    let trom = TromBase::builder()
+        .database_url(db.url())
+        .entity::<Item>()
+        .max_connections(2)
+        .connect()
+        .await
+        .unwrap();
+    trom.create_tables().await.unwrap();
+    let data = trom.db.with_session(&session_for(DbId::new()));
+    let id = DbId::new();
+    data.do_mutations([Mutation::insert(NewItem { id, label: "a".into() })]).await.unwrap();
+    for round in 0..3 {
+        // Every idle connection of the pool is cut (a failover, a proxy restart).
+        let pids = backends_of(&db).await;
+        assert!(!pids.is_empty());
+        terminate(&pids).await;
+        let rows = data.select(Item::query()).await.expect("a read never sees the dead connection");
+        assert_eq!(rows.len(), 1 + round);
+        terminate(&backends_of(&db).await).await;
+        data.do_mutations([item(&format!("after {round}"))]).await.expect("nor does a batch");
+    }
+    // The first update ever asked cuts its own connection mid-batch: the
+    // batch is run again and applied once.
+    data.do_mutations([Mutation::update(id, [Item::LABEL.set("b")]), item("with the update")]).await.unwrap();
+    assert_eq!(count(&db).await, 5);
+    let label: String =
+        db.client().await.query_one("SELECT label FROM items WHERE id = $1", &[&id]).await.unwrap().get(0);
+    assert_eq!(label, "b");
+}
+
+#[tokio::test]
+async fn a_connection_lost_during_commit_is_reported_as_an_unknown_outcome() {
+    let db = TestDb::new().await;
+    let trom = TromBase::builder().database_url(db.url()).entity::<Item>().connect().await.unwrap();
+    trom.create_tables().await.unwrap();
+    // A deferred trigger makes COMMIT itself take a while, so the
+    // connection can be cut while the COMMIT is unanswered.
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.label = 'slow' THEN PERFORM pg_sleep(3); END IF; RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON items DEFERRABLE INITIALLY DEFERRED \
+             FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+        )
+        .await
+        .unwrap();
+    let data = trom.db.with_session(&session_for(DbId::new()));
+    let batch = tokio::spawn({
+        let data = data.clone();
+        async move { data.do_mutations([item("slow")]).await }
+    });
+    let client = db.client().await;
+    let committing = loop {
+        let rows = client
+            .query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'COMMIT' AND state = 'active'", &[&db.name()])
+            .await
+            .unwrap();
+        if let Some(row) = rows.first() {
+            break row.get::<_, i32>(0);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    terminate(&[committing]).await;
+    let err = batch.await.unwrap().unwrap_err();
+    assert!(matches!(err, trombase::Error::CommitUnknown(_)), "{err:?}");
+    assert_eq!(err.name(), "CommitUnknownError");
+    // Not retried: the next batch is a batch of its own, and works.
+    data.do_mutations([item("next")]).await.unwrap();
 }
 
 #[tokio::test]

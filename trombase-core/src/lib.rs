@@ -36,8 +36,8 @@ pub use dbid::{DbId, DbIdError};
 pub use email::{Email, EmailSender, LogEmailSender, SendError};
 pub use entity::{Entity, NewRow};
 pub use error::{
-    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, Error, NotFoundError, PermissionError,
-    Result, SchemaError, ValidationError,
+    AuthError, AuthErrorCode, BusyError, CommitUnknownError, ConflictError, DatabaseError, Error,
+    NotFoundError, PermissionError, Result, SchemaError, ValidationError,
 };
 pub use exec::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
 pub use field_ref::{Field, Many, One, Relation};

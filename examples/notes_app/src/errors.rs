@@ -25,7 +25,9 @@ impl IntoResponse for AppError {
         let err = self.0;
         let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = json!({"message": err.to_string(), "name": err.name()});
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
+        if matches!(err, trombase::Error::Database(_) | trombase::Error::Schema(_))
+            && status.is_server_error()
+        {
             // Real faults are logged with their full chain; clients get nothing of it.
             let mut chain = format!("{err}");
             let mut source = std::error::Error::source(&err);

@@ -65,6 +65,12 @@ impl Error {
     }
 }
 
+/// Whether the connection is gone: closed, or the server ending it
+/// (`57P01`..`57P05`: terminated, shutting down, crashed).
+pub(crate) fn is_lost(err: &tokio_postgres::Error) -> bool {
+    err.is_closed() || err.as_db_error().is_some_and(|d| d.code().code().starts_with("57P"))
+}
+
 /// What a data exception means, in the library's words.
 fn data_exception(code: &str) -> &'static str {
     match code {

@@ -202,9 +202,10 @@ impl DatabaseError {
 
     /// Whether the connection to the database was lost.
     pub fn is_connection_lost(&self) -> bool {
-        self.source.as_deref().and_then(|e| e.downcast_ref::<tokio_postgres::Error>()).is_some_and(|e| {
-            e.is_closed() || e.as_db_error().is_some_and(|d| d.code().code().starts_with("57P"))
-        })
+        self.source
+            .as_deref()
+            .and_then(|e| e.downcast_ref::<tokio_postgres::Error>())
+            .is_some_and(super::from_db::is_lost)
     }
 }
 
@@ -236,6 +237,19 @@ impl BusyError {
         self.source = Some(source.into());
         self
     }
+}
+
+/// The connection was lost after a batch's `COMMIT` was sent and before its
+/// answer came: the batch may or may not have been applied. Not retried by
+/// the library; the application can reconcile (the batch's insert ids are
+/// its own, so looking them up tells which).
+#[derive(Debug, thiserror::Error)]
+#[error("the connection was lost while committing: the batch may or may not have been applied")]
+#[non_exhaustive]
+pub struct CommitUnknownError {
+    /// The underlying failure.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 /// The application's schema is inconsistent; names entity, relation and column.

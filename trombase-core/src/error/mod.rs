@@ -5,12 +5,12 @@
 //! never appears in them. The full detail stays in the source chain
 //! ([`std::error::Error::source`]) for logs.
 
-mod from_db;
+pub(crate) mod from_db;
 mod kinds;
 
 pub use kinds::{
-    AuthError, AuthErrorCode, BusyError, ConflictError, DatabaseError, NotFoundError, PermissionError,
-    SchemaError, ValidationError,
+    AuthError, AuthErrorCode, BusyError, CommitUnknownError, ConflictError, DatabaseError, NotFoundError,
+    PermissionError, SchemaError, ValidationError,
 };
 
 /// A `Result` with the library's [`Error`].
@@ -55,6 +55,10 @@ pub enum Error {
     /// share of the pool is in use); retry later.
     #[error(transparent)]
     Busy(#[from] BusyError),
+    /// The connection was lost while a batch committed: it may or may not
+    /// have been applied.
+    #[error(transparent)]
+    CommitUnknown(#[from] CommitUnknownError),
     /// The database or the connection failed. The message is generic; the
     /// source holds the detail.
     #[error(transparent)]
@@ -76,7 +80,7 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::Busy(_) => 503,
             Error::Database(err) if err.is_timeout() => 503,
-            Error::Database(_) | Error::Schema(_) => 500,
+            Error::CommitUnknown(_) | Error::Database(_) | Error::Schema(_) => 500,
         }
     }
 
@@ -99,7 +103,7 @@ impl Error {
             Error::NotFound(err) => err.operation,
             Error::Conflict(err) => err.operation,
             Error::Database(err) => err.operation,
-            Error::Auth(_) | Error::Busy(_) | Error::Schema(_) => None,
+            Error::Auth(_) | Error::Busy(_) | Error::CommitUnknown(_) | Error::Schema(_) => None,
         }
     }
 
@@ -111,7 +115,7 @@ impl Error {
             Error::NotFound(err) => err.operation = Some(index),
             Error::Conflict(err) => err.operation = Some(index),
             Error::Database(err) => err.operation = Some(index),
-            Error::Auth(_) | Error::Busy(_) | Error::Schema(_) => {}
+            Error::Auth(_) | Error::Busy(_) | Error::CommitUnknown(_) | Error::Schema(_) => {}
         }
         self
     }
@@ -126,9 +130,17 @@ impl Error {
             Error::NotFound(_) => "NotFoundError",
             Error::Conflict(_) => "ConflictError",
             Error::Busy(_) => "BusyError",
+            Error::CommitUnknown(_) => "CommitUnknownError",
             Error::Database(_) => "DatabaseError",
             Error::Schema(_) => "SchemaError",
         }
+    }
+
+    /// Whether the connection was lost before anything was committed (a
+    /// read, or a batch before its `COMMIT` was sent): safe to run again on
+    /// another connection.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, Error::Database(err) if err.is_connection_lost())
     }
 
     /// Shorthand for a [`ValidationError`] at `path`.

@@ -79,12 +79,18 @@ impl<'e> Conn<'e> {
         Ok(())
     }
 
-    /// Commits the open transaction, if any.
+    /// Commits the open transaction, if any. A connection lost with the
+    /// `COMMIT` sent and unanswered is [`Error::CommitUnknown`].
     pub(crate) async fn commit(&self) -> Result<()> {
         if self.in_transaction() {
             self.exec.count(1);
-            self.object().batch_execute("COMMIT").await.map_err(|e| Error::from_db(e, "committing"))?;
-            self.in_transaction.store(false, Ordering::SeqCst);
+            match self.object().batch_execute("COMMIT").await {
+                Ok(()) => self.in_transaction.store(false, Ordering::SeqCst),
+                Err(e) if e.as_db_error().is_none() || crate::error::from_db::is_lost(&e) => {
+                    return Err(crate::CommitUnknownError { source: Some(Box::new(e)) }.into())
+                }
+                Err(e) => return Err(Error::from_db(e, "committing")),
+            }
         }
         Ok(())
     }

@@ -24,6 +24,16 @@ pub(crate) async fn run(exec: &Executor, session: &Session, mutations: Vec<Mutat
     if mutations.is_empty() {
         return Ok(());
     }
+    // A connection lost before the COMMIT was sent applied nothing: the
+    // batch runs once more on a fresh connection. (Its mutations are kept
+    // for that; the permitters are asked again.)
+    match attempt(exec, session, mutations.clone()).await {
+        Err(err) if err.is_connection_lost() => attempt(exec, session, mutations).await,
+        result => result,
+    }
+}
+
+async fn attempt(exec: &Executor, session: &Session, mutations: Vec<Mutation>) -> Result<()> {
     let conn = exec.conn_for(session.user_id).await?;
     conn.begin("BEGIN").await?;
     match run_in(&conn, session, mutations).await {

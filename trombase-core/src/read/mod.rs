@@ -25,6 +25,24 @@ pub(crate) async fn run(
     limits: Option<&ReadLimits>,
 ) -> Result<Vec<Row>> {
     check_patterns(node)?;
+    match attempt(exec, session, node, form, limits).await {
+        // A connection the server (a failover, a proxy) dropped: nothing was
+        // written, so the read runs once more on a fresh connection.
+        Err(err) if err.is_connection_lost() => {
+            node.for_each_mut(&mut |n| n.row_filters.clear());
+            attempt(exec, session, node, form, limits).await
+        }
+        result => result,
+    }
+}
+
+async fn attempt(
+    exec: &Executor,
+    session: &Session,
+    node: &mut SelectNode,
+    form: RowForm,
+    limits: Option<&ReadLimits>,
+) -> Result<Vec<Row>> {
     let conn = exec.conn_for(session.user_id).await?;
     let rows = if exec.reads_carry_the_timeout() {
         // Behind a pooler the timeout travels in a transaction: its BEGIN is
