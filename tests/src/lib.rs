@@ -10,6 +10,9 @@
 //! ([`TestDb::url`]); the tests' own raw clients ([`TestDb::client`]) still
 //! talk to the server.
 
+mod cluster;
+
+pub use cluster::Cluster;
 use tokio_postgres::NoTls;
 
 /// The server tests run against.

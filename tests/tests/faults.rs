@@ -3,12 +3,11 @@
 //! that runs too long, the server restarted under a running client. Each fails cleanly, changes nothing, and the next
 //! request works.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use trombase::prelude::*;
-use trombase_tests::{session_for, TestDb};
+use trombase_tests::{session_for, Cluster, TestDb};
 
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "items")]
@@ -240,94 +239,9 @@ async fn statement_timeouts_are_enforced_for_json_selects() {
     assert_eq!(data.select_json(&json!({"table": "items", "limit": 2})).await.unwrap().len(), 2);
 }
 
-/// A PostgreSQL server of this test's own (initdb into a temporary
-/// directory, on a free port), so it can be stopped and started without
-/// touching the server every other test uses.
-struct OwnServer {
-    bin: std::path::PathBuf,
-    data: std::path::PathBuf,
-    port: u16,
-}
-
-impl OwnServer {
-    fn bin_dir() -> std::path::PathBuf {
-        let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("PostgreSQL server binaries in /usr/lib/postgresql (scripts/ensure-postgres.sh installs them)")
-            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-            .filter(|p| p.join("pg_ctl").exists())
-            .collect();
-        found.sort();
-        found.pop().expect("a PostgreSQL bin directory with pg_ctl")
-    }
-
-    /// Runs a server tool, as the `postgres` OS user when we are root
-    /// (initdb and postgres refuse to run as root).
-    fn run(&self, tool: &str, args: &[&str]) {
-        let tool = self.bin.join(tool);
-        let is_root =
-            Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-        let mut command = if is_root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&tool);
-            c
-        } else {
-            Command::new(&tool)
-        };
-        let output = command.args(args).stdout(Stdio::null()).stderr(Stdio::piped()).output().unwrap();
-        assert!(
-            output.status.success(),
-            "{} failed: {}",
-            tool.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn create() -> OwnServer {
-        let data = std::env::temp_dir().join(format!("trombase-restart-{:x}", rand::random::<u64>()));
-        std::fs::create_dir_all(&data).unwrap();
-        let _ = Command::new("chown").args(["postgres:postgres", data.to_str().unwrap()]).status();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let server = OwnServer { bin: OwnServer::bin_dir(), data, port };
-        server.run(
-            "initdb",
-            &["-D", server.data.to_str().unwrap(), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-        );
-        server.start();
-        server
-    }
-
-    fn start(&self) {
-        let options = format!("-p {} -k '' -c listen_addresses=127.0.0.1 -c fsync=off", self.port);
-        let log = self.data.join("log");
-        self.run(
-            "pg_ctl",
-            &["-D", self.data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &options, "-w", "start"],
-        );
-    }
-
-    fn stop(&self) {
-        self.run("pg_ctl", &["-D", self.data.to_str().unwrap(), "-m", "fast", "-w", "stop"]);
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", self.data.to_str().unwrap_or(""), "-m", "immediate", "stop"])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
 #[tokio::test]
 async fn a_server_restart_fails_requests_cleanly_and_the_client_recovers() {
-    let server = OwnServer::create();
+    let server = Cluster::create();
     let trom = TromBase::builder()
         .database_url(server.url())
         .entity::<Item>()

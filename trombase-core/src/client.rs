@@ -51,6 +51,12 @@ impl TromBase {
         self.core.exec.statements()
     }
 
+    /// How many reads a read replica has answered so far (diagnostics: the
+    /// rest went to the primary).
+    pub fn replica_reads(&self) -> u64 {
+        self.core.exec.replica_reads()
+    }
+
     /// The connection pool, for the application's own queries.
     pub fn pool(&self) -> &Pool {
         self.core.exec.pool()
@@ -101,6 +107,8 @@ pub struct TromBaseBuilder {
     max_connections: usize,
     per_user_connections: usize,
     statement_mode: StatementMode,
+    replicas: Vec<String>,
+    replica_max_lag: Duration,
     wait_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
@@ -117,6 +125,8 @@ impl Default for TromBaseBuilder {
             max_connections: 16,
             per_user_connections: 4,
             statement_mode: StatementMode::default(),
+            replicas: Vec::new(),
+            replica_max_lag: Duration::from_secs(1),
             wait_timeout: Some(Duration::from_secs(10)),
             connect_timeout: Some(Duration::from_secs(10)),
             statement_timeout: Some(Duration::from_secs(30)),
@@ -160,6 +170,25 @@ impl TromBaseBuilder {
     /// [`StatementMode::Unnamed`] behind a transaction-pooling proxy).
     pub fn statement_mode(mut self, mode: StatementMode) -> Self {
         self.statement_mode = mode;
+        self
+    }
+
+    /// A streaming-replication read replica (call once per replica). Reads
+    /// go to a replica that has replayed the reading user's own writes and
+    /// is at most [`replica_max_lag`](Self::replica_max_lag) behind; all
+    /// other reads, every write, auth and table creation go to the primary
+    /// (`database_url`). A replica that is down or lagging is left out until
+    /// it catches up. Read-your-writes holds for writes made through this
+    /// process.
+    pub fn read_replica(mut self, url: impl Into<String>) -> Self {
+        self.replicas.push(url.into());
+        self
+    }
+
+    /// How far behind the primary a replica may be and still answer reads
+    /// (default 1 s).
+    pub fn replica_max_lag(mut self, lag: Duration) -> Self {
+        self.replica_max_lag = lag;
         self
     }
 
@@ -225,6 +254,8 @@ impl TromBaseBuilder {
                 connect_timeout: self.connect_timeout,
                 statement_timeout: self.statement_timeout,
                 mode: self.statement_mode,
+                replicas: self.replicas,
+                replica_max_lag: self.replica_max_lag,
             })
             .await?,
         );

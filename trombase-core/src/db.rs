@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::exec::Executor;
+use crate::exec::{Executor, ReadFrom};
 use crate::mutation::{self, Mutation};
 use crate::query::{parse_select, restore_aliases, Query, ReadLimits, Root, RowShape};
-use crate::read;
+use crate::read::{self, Read};
 use crate::render::RowForm;
 use crate::schema::Schema;
 use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
@@ -55,7 +55,7 @@ impl Db {
     /// Binds an authenticated session; every read and write through the
     /// returned handle is checked by the permitters against it.
     pub fn with_session(&self, session: &Session) -> SessionDb {
-        SessionDb { core: Arc::clone(&self.core), session: session.clone() }
+        SessionDb { core: Arc::clone(&self.core), session: session.clone(), from: ReadFrom::AnyServer }
     }
 }
 
@@ -64,6 +64,7 @@ impl Db {
 pub struct SessionDb {
     core: Arc<DataCore>,
     session: Session,
+    from: ReadFrom,
 }
 
 impl std::fmt::Debug for SessionDb {
@@ -76,6 +77,20 @@ impl SessionDb {
     /// The bound session.
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// The same handle, with every read answered by the primary (never a
+    /// read replica): for reads whose permitters must see the latest state
+    /// of every user's writes, not only this session's own.
+    ///
+    /// ```no_run
+    /// # async fn run(db: trombase::SessionDb) {
+    /// let latest = db.on_primary();
+    /// # let _ = latest;
+    /// # }
+    /// ```
+    pub fn on_primary(&self) -> SessionDb {
+        SessionDb { from: ReadFrom::Primary, ..self.clone() }
     }
 
     /// Runs a batch of inserts, updates and deletes in order, in one
@@ -145,7 +160,8 @@ impl SessionDb {
         self.check_session()?;
         // The permission pass adds row filters to the node; decoding ignores them.
         let mut node = query.node;
-        let rows = read::run(&self.core.exec, &self.session, &mut node, RowForm::Columns, None).await?;
+        let read = Read { form: RowForm::Columns, limits: None, from: self.from };
+        let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
         rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
     }
 
@@ -175,8 +191,8 @@ impl SessionDb {
     ) -> Result<Vec<serde_json::Value>> {
         self.check_session()?;
         let mut node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
-        let limits = &self.core.limits.reads;
-        let rows = read::run(&self.core.exec, &self.session, &mut node, RowForm::Json, Some(limits)).await?;
+        let read = Read { form: RowForm::Json, limits: Some(&self.core.limits.reads), from: self.from };
+        let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
         let mut rows = rows
             .iter()
             .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))

@@ -24,6 +24,8 @@ pub(crate) struct Conn<'e> {
     in_transaction: AtomicBool,
     /// The open transaction only carries a read's statement timeout.
     carrier: AtomicBool,
+    /// The connection was lost: never back to the pool.
+    lost: AtomicBool,
     _turn: Option<Turn<'e>>,
 }
 
@@ -34,6 +36,7 @@ impl<'e> Conn<'e> {
             object: Some(object),
             in_transaction: AtomicBool::new(false),
             carrier: AtomicBool::new(false),
+            lost: AtomicBool::new(false),
             _turn: turn,
         }
     }
@@ -118,6 +121,12 @@ impl<'e> Conn<'e> {
                 self.in_transaction.store(false, Ordering::SeqCst);
             }
         }
+    }
+
+    /// Marks the connection as lost: it is closed when this handle goes,
+    /// never handed to another request.
+    pub(crate) fn discard(&self) {
+        self.lost.store(true, Ordering::SeqCst);
     }
 
     /// Runs SQL text of the library's own (DDL, several statements), with
@@ -254,7 +263,7 @@ impl<'e> Conn<'e> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if self.in_transaction() {
+        if self.in_transaction() || self.lost.load(Ordering::SeqCst) {
             if let Some(object) = self.object.take() {
                 drop(Object::take(object));
             }

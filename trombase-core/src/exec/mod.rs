@@ -4,22 +4,72 @@
 //! and parameters and get rows back.
 
 mod conn;
+mod replica;
 mod share;
 mod statement;
 mod url;
 
 pub(crate) use conn::Conn;
+
 pub(crate) use statement::{Arg, Prepared};
 pub use statement::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use crate::{DatabaseError, DbId, Result};
+use replica::Replicas;
 use share::Shares;
+
+/// A pool for `url` with the settings of `config`; its statement mode and
+/// the `SET LOCAL` that carries the statement timeout, if it must.
+async fn build_pool(config: &ExecConfig, url: &str) -> Result<(Pool, StatementMode, Option<String>)> {
+    let (pool, mode, local_timeout) = pool_for(config, url)?;
+    drop(pool.get().await?);
+    Ok((pool, mode, local_timeout))
+}
+
+/// A pool for `url` that has not connected yet.
+fn lazy_pool(config: &ExecConfig, url: &str) -> Result<Pool> {
+    pool_for(config, url).map(|(pool, ..)| pool)
+}
+
+fn pool_for(config: &ExecConfig, url: &str) -> Result<(Pool, StatementMode, Option<String>)> {
+    let (url, pooler) = url::take_pooler_flag(url);
+    let mode = if pooler == Some(true) { StatementMode::Unnamed } else { config.mode };
+    let mut pg_config: tokio_postgres::Config =
+        url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
+    if let Some(timeout) = config.connect_timeout {
+        pg_config.connect_timeout(timeout);
+    }
+    let mut local_timeout = None;
+    if let Some(timeout) = config.statement_timeout {
+        let ms = timeout.as_millis().max(1);
+        if mode == StatementMode::Unnamed {
+            // A proxy hands server connections from client to client: no
+            // session setting is ours, and PgBouncer refuses the `options`
+            // startup parameter. Each transaction sets it.
+            local_timeout = Some(format!("; SET LOCAL statement_timeout = {ms}"));
+        } else {
+            let options = pg_config.get_options().map(str::to_owned).unwrap_or_default();
+            pg_config.options(format!("{options} -c statement_timeout={ms}").trim());
+        }
+    }
+    let manager =
+        Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let pool = Pool::builder(manager)
+        .max_size(config.max_connections.max(1))
+        .wait_timeout(config.wait_timeout)
+        .create_timeout(config.connect_timeout)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| DatabaseError::new("building the connection pool", e))?;
+    Ok((pool, mode, local_timeout))
+}
 
 /// How to reach the database and how to share it.
 pub(crate) struct ExecConfig {
@@ -30,6 +80,9 @@ pub(crate) struct ExecConfig {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) statement_timeout: Option<Duration>,
     pub(crate) mode: StatementMode,
+    /// Read replicas' URLs, and how far behind one may be to answer reads.
+    pub(crate) replicas: Vec<String>,
+    pub(crate) replica_max_lag: Duration,
 }
 
 /// The pool and the rules for using it.
@@ -40,49 +93,44 @@ pub(crate) struct Executor {
     /// connection setting (behind a transaction-pooling proxy).
     local_timeout: Option<String>,
     shares: Shares,
+    replicas: Option<Arc<Replicas>>,
     /// Statements sent to the database (diagnostics: proves one read is one statement).
     statements: AtomicU64,
+    /// Reads a replica answered (diagnostics).
+    replica_reads: AtomicU64,
+}
+
+/// Where a read may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadFrom {
+    /// A replica that has the user's writes, else the primary.
+    AnyServer,
+    /// The primary only.
+    Primary,
 }
 
 impl Executor {
-    /// Builds the pool and makes sure the database answers.
+    /// Builds the pools and makes sure the database answers.
     pub(crate) async fn connect(config: ExecConfig) -> Result<Executor> {
-        let (url, pooler) = url::take_pooler_flag(&config.url);
-        let mode = if pooler == Some(true) { StatementMode::Unnamed } else { config.mode };
-        let mut pg_config: tokio_postgres::Config =
-            url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
-        if let Some(timeout) = config.connect_timeout {
-            pg_config.connect_timeout(timeout);
+        let (pool, mode, local_timeout) = build_pool(&config, &config.url).await?;
+        let mut replica_pools = Vec::with_capacity(config.replicas.len());
+        for url in &config.replicas {
+            // A replica down at start-up is fine: reads go to the primary
+            // until it answers.
+            replica_pools.push(
+                build_pool(&config, url).await.map(|(pool, ..)| pool).or_else(|_| lazy_pool(&config, url))?,
+            );
         }
-        let mut local_timeout = None;
-        if let Some(timeout) = config.statement_timeout {
-            let ms = timeout.as_millis().max(1);
-            if mode == StatementMode::Unnamed {
-                // A proxy hands server connections from client to client:
-                // no session setting is ours, and PgBouncer refuses the
-                // `options` startup parameter. Each transaction sets it.
-                local_timeout = Some(format!("; SET LOCAL statement_timeout = {ms}"));
-            } else {
-                let options = pg_config.get_options().map(str::to_owned).unwrap_or_default();
-                pg_config.options(format!("{options} -c statement_timeout={ms}").trim());
-            }
-        }
-        let manager =
-            Manager::from_config(pg_config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager)
-            .max_size(config.max_connections.max(1))
-            .wait_timeout(config.wait_timeout)
-            .create_timeout(config.connect_timeout)
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| DatabaseError::new("building the connection pool", e))?;
-        drop(pool.get().await?);
+        let replicas = (!replica_pools.is_empty())
+            .then(|| Replicas::start(pool.clone(), replica_pools, config.replica_max_lag));
         Ok(Executor {
             pool,
             mode,
             local_timeout,
             shares: Shares::new(config.per_user_connections, config.wait_timeout),
+            replicas,
             statements: AtomicU64::new(0),
+            replica_reads: AtomicU64::new(0),
         })
     }
 
@@ -123,9 +171,61 @@ impl Executor {
         Ok(Conn::new(self, self.pool.get().await?, Some(turn)))
     }
 
+    /// A connection for a read of `user`: a replica that has the user's own
+    /// writes, when `from` allows one and one is fresh enough, else the
+    /// primary. The replica's index comes with it.
+    pub(crate) async fn read_conn_for(
+        &self,
+        user: DbId,
+        from: ReadFrom,
+    ) -> Result<(Conn<'_>, Option<usize>)> {
+        let replica = match (&self.replicas, from) {
+            (Some(replicas), ReadFrom::AnyServer) => replicas.pick(user),
+            _ => None,
+        };
+        let turn = self.shares.turn(user).await?;
+        if let Some((index, pool)) = replica {
+            match pool.get().await {
+                Ok(object) => {
+                    self.replica_reads.fetch_add(1, Ordering::Relaxed);
+                    return Ok((Conn::new(self, object, Some(turn)), Some(index)));
+                }
+                Err(_) => self.replica_down(index),
+            }
+        }
+        Ok((Conn::new(self, self.pool.get().await?, Some(turn)), None))
+    }
+
+    /// A read on replica `index` lost its connection: the replica is left
+    /// out until it catches up again.
+    pub(crate) fn replica_down(&self, index: usize) {
+        if let Some(replicas) = &self.replicas {
+            replicas.down(index);
+        }
+    }
+
+    /// A connection to the primary was lost: the server may have restarted
+    /// or failed over, so every idle connection is suspect. They are closed,
+    /// and the next checkout connects afresh.
+    pub(crate) fn forget_idle_connections(&self) {
+        self.pool.retain(|_, _| false);
+    }
+
+    /// `user`'s batch committed: their reads see it from now on.
+    pub(crate) fn wrote(&self, user: DbId) {
+        if let Some(replicas) = &self.replicas {
+            replicas.wrote(user);
+        }
+    }
+
     /// Counts statements sent.
     pub(crate) fn count(&self, n: u64) {
         self.statements.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Reads that went to a replica so far.
+    pub(crate) fn replica_reads(&self) -> u64 {
+        self.replica_reads.load(Ordering::Relaxed)
     }
 
     /// Statements sent so far.

@@ -27,10 +27,17 @@ pub(crate) async fn run(exec: &Executor, session: &Session, mutations: Vec<Mutat
     // A connection lost before the COMMIT was sent applied nothing: the
     // batch runs once more on a fresh connection. (Its mutations are kept
     // for that; the permitters are asked again.)
-    match attempt(exec, session, mutations.clone()).await {
-        Err(err) if err.is_connection_lost() => attempt(exec, session, mutations).await,
+    let result = match attempt(exec, session, mutations.clone()).await {
+        Err(err) if err.is_connection_lost() => {
+            exec.forget_idle_connections();
+            attempt(exec, session, mutations).await
+        }
         result => result,
+    };
+    if result.is_ok() {
+        exec.wrote(session.user_id);
     }
+    result
 }
 
 async fn attempt(exec: &Executor, session: &Session, mutations: Vec<Mutation>) -> Result<()> {
@@ -38,6 +45,10 @@ async fn attempt(exec: &Executor, session: &Session, mutations: Vec<Mutation>) -
     conn.begin("BEGIN").await?;
     match run_in(&conn, session, mutations).await {
         Ok(()) => conn.commit().await,
+        Err(err) if err.is_connection_lost() => {
+            conn.discard();
+            Err(err)
+        }
         Err(err) => {
             // A failed rollback leaves nothing applied either: the server
             // aborts the transaction when the connection goes.

@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 
 use tokio_postgres::types::ToSql;
 
-use crate::exec::{Conn, Executor};
+use crate::exec::{Conn, Executor, ReadFrom};
 use crate::query::{check_patterns, ReadLimits, SelectNode};
 use crate::render::{render_select, Param, RowForm};
 use crate::sql::BEGIN_READ;
@@ -21,29 +21,38 @@ pub(crate) async fn run(
     exec: &Executor,
     session: &Session,
     node: &mut SelectNode,
-    form: RowForm,
-    limits: Option<&ReadLimits>,
+    read: Read<'_>,
 ) -> Result<Vec<Row>> {
     check_patterns(node)?;
-    match attempt(exec, session, node, form, limits).await {
+    match attempt(exec, session, node, read).await {
         // A connection the server (a failover, a proxy) dropped: nothing was
-        // written, so the read runs once more on a fresh connection.
+        // written, so the read runs once more on a fresh connection (a
+        // replica that dropped it is left out meanwhile).
         Err(err) if err.is_connection_lost() => {
             node.for_each_mut(&mut |n| n.row_filters.clear());
-            attempt(exec, session, node, form, limits).await
+            attempt(exec, session, node, read).await
         }
         result => result,
     }
+}
+
+/// How a read runs: its row form, its guard rails (untrusted JSON reads),
+/// and which servers may answer it.
+#[derive(Clone, Copy)]
+pub(crate) struct Read<'a> {
+    pub(crate) form: RowForm,
+    pub(crate) limits: Option<&'a ReadLimits>,
+    pub(crate) from: ReadFrom,
 }
 
 async fn attempt(
     exec: &Executor,
     session: &Session,
     node: &mut SelectNode,
-    form: RowForm,
-    limits: Option<&ReadLimits>,
+    read: Read<'_>,
 ) -> Result<Vec<Row>> {
-    let conn = exec.conn_for(session.user_id).await?;
+    let Read { form, limits, from } = read;
+    let (conn, replica) = exec.read_conn_for(session.user_id, from).await?;
     let rows = if exec.reads_carry_the_timeout() {
         // Behind a pooler the timeout travels in a transaction: its BEGIN is
         // sent, and the read right behind it, without waiting in between.
@@ -62,6 +71,13 @@ async fn attempt(
             Ok(rows)
         }
         Err(err) => {
+            if err.is_connection_lost() {
+                conn.discard();
+                match replica {
+                    Some(index) => exec.replica_down(index),
+                    None => exec.forget_idle_connections(),
+                }
+            }
             conn.rollback().await;
             Err(err)
         }
