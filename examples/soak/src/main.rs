@@ -1,4 +1,11 @@
-//! Run with: `bash scripts/soak.sh` (or `cargo run --release -p soak -- [seconds] [sessions]`).
+//! Run with: `bash scripts/soak.sh` (or `cargo run --release -p soak -- [seconds] [sessions] [kill every s]`).
+//!
+//! With a third argument, every backend of the soak's database is
+//! terminated (`pg_terminate_backend`) that often, as a failover would: no
+//! acknowledged write may be lost, no foreign write may get in, and the only
+//! errors allowed are batches whose COMMIT outcome was unknown (their rows
+//! are then not judged). With `SOAK_POOLER_URL` (a PgBouncer in transaction
+//! mode in front of the `DATABASE_URL` server), the library goes through it.
 //!
 //! A bounded soak on loopback: `sessions` users (default 64), each with its
 //! own session, insert, update, delete and read their notes through the
@@ -11,6 +18,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +32,8 @@ use trombase::prelude::*;
 #[derive(Default)]
 struct Acknowledged {
     notes: HashMap<DbId, String>,
+    /// Notes whose last write's COMMIT outcome is unknown: not judged.
+    uncertain: std::collections::HashSet<DbId>,
 }
 
 /// What a worker saw.
@@ -34,6 +44,7 @@ struct Tally {
     unexpected_errors: Vec<String>,
     foreign_writes_refused: u64,
     foreign_writes_accepted: u64,
+    commit_unknown: u64,
 }
 
 #[tokio::main]
@@ -41,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
     let sessions: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
+    let kill_every: Option<f64> = args.next().and_then(|a| a.parse().ok());
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
 
@@ -55,7 +67,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
         _ => return Err("DATABASE_URL must be a postgres:// URL with a database name".into()),
     };
-    let outcome = soak(&url, seconds, sessions).await;
+    let library_url = match std::env::var("SOAK_POOLER_URL") {
+        Ok(pooler) => match pooler.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}?pgbouncer=true"),
+            None => return Err("SOAK_POOLER_URL must be a postgres:// URL".into()),
+        },
+        Err(_) => url.clone(),
+    };
+    let killed = Arc::new(AtomicU64::new(0));
+    let killer = kill_every
+        .map(|every| tokio::spawn(kill_backends(server.clone(), name.clone(), every, Arc::clone(&killed))));
+    let outcome = soak(&url, &library_url, seconds, sessions, killer, &killed).await;
     admin.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await?;
     let passed = outcome?;
     if !passed {
@@ -64,13 +86,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     Ok(())
 }
 
+/// Terminates every backend of database `name` every `every` seconds,
+/// counting them in `killed`.
+async fn kill_backends(server: String, name: String, every: f64, killed: Arc<AtomicU64>) {
+    let Ok((admin, connection)) = tokio_postgres::connect(&server, tokio_postgres::NoTls).await else {
+        return;
+    };
+    tokio::spawn(connection);
+    loop {
+        tokio::time::sleep(Duration::from_secs_f64(every)).await;
+        let sql = "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+                   WHERE datname = $1 AND pid <> pg_backend_pid()";
+        if let Ok(row) = admin.query_one(sql, &[&name]).await {
+            killed.fetch_add(row.get::<_, i64>(0) as u64, Ordering::Relaxed);
+        }
+    }
+}
+
 async fn soak(
     url: &str,
+    library_url: &str,
     seconds: u64,
     sessions: usize,
+    killer: Option<tokio::task::JoinHandle<()>>,
+    killed: &AtomicU64,
 ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
     let trom = trombase::TromBase::builder()
-        .database_url(url)
+        .database_url(library_url)
         .entity::<notes_app::User>()
         .entity::<Note>()
         .max_connections(32)
@@ -104,8 +146,16 @@ async fn soak(
         tally.unexpected_errors.extend(t.unexpected_errors);
         tally.foreign_writes_refused += t.foreign_writes_refused;
         tally.foreign_writes_accepted += t.foreign_writes_accepted;
+        tally.commit_unknown += t.commit_unknown;
     }
     let elapsed = started.elapsed();
+    let kills = match &killer {
+        Some(killer) => {
+            killer.abort();
+            Some(())
+        }
+        None => None,
+    };
 
     // Invariants, checked against the database directly.
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
@@ -114,15 +164,29 @@ async fn soak(
     let mut expected_total = 0usize;
     for (i, session) in users.iter().enumerate() {
         let book = books[i].lock().await;
-        expected_total += book.notes.len();
+        let judged = |id: &DbId| !book.uncertain.contains(id);
+        let acknowledged: HashMap<DbId, String> =
+            book.notes.iter().filter(|(id, _)| judged(id)).map(|(id, t)| (*id, t.clone())).collect();
+        expected_total += acknowledged.len();
         let rows =
             client.query("SELECT id, title FROM notes WHERE user_id = $1", &[&session.user_id]).await?;
-        let stored: HashMap<DbId, String> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        if stored != book.notes {
+        let stored: HashMap<DbId, String> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).filter(|(id, _)| judged(id)).collect();
+        if stored != acknowledged {
             missing_or_wrong += 1;
         }
     }
-    let total: i64 = client.query_one("SELECT count(*) FROM notes", &[]).await?.get(0);
+    let uncertain: Vec<DbId> = {
+        let mut all = Vec::new();
+        for book in books.iter() {
+            all.extend(book.lock().await.uncertain.iter().copied());
+        }
+        all
+    };
+    let total: i64 =
+        client.query_one("SELECT count(*) FROM notes WHERE NOT (id = ANY($1))", &[&uncertain]).await?.get(0);
+    let stolen: i64 =
+        client.query_one("SELECT count(*) FROM notes WHERE title = 'stolen'", &[]).await?.get(0);
     let orphans: i64 = client
         .query_one(
             "SELECT count(*) FROM notes n LEFT JOIN trom_auth_users u ON u.id = n.user_id WHERE u.id IS NULL",
@@ -156,9 +220,16 @@ async fn soak(
         kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
     );
     println!(
-        "- writes to another user's note: {} refused, {} accepted (must be 0)",
+        "- writes to another user's note: {} refused, {} accepted (must be 0); notes titled \"stolen\": {stolen} (must be 0)",
         tally.foreign_writes_refused, tally.foreign_writes_accepted
     );
+    if kills.is_some() {
+        println!(
+            "- backends terminated: {}; batches whose COMMIT outcome was unknown: {} (their notes not judged)",
+            killed.load(Ordering::Relaxed),
+            tally.commit_unknown
+        );
+    }
     println!(
         "- users whose stored notes differ from the acknowledged writes: {missing_or_wrong} (must be 0)"
     );
@@ -167,6 +238,7 @@ async fn soak(
         println!("- unexpected error: {e}");
     }
     let passed = tally.foreign_writes_accepted == 0
+        && stolen == 0
         && missing_or_wrong == 0
         && total as usize == expected_total
         && orphans == 0
@@ -191,10 +263,12 @@ async fn work(
         let mine: Vec<DbId> = books[me].lock().await.notes.keys().copied().collect();
         let pick = |ids: &[DbId]| ids.get(rand::thread_rng().gen_range(0..ids.len().max(1))).copied();
         let started = Instant::now();
+        let mut touched = None;
         let (op, result): (&'static str, Result<(), trombase::Error>) = match roll {
             0..=34 => {
                 let id = DbId::new();
                 let title = format!("n{me}-{seq}");
+                touched = Some(id);
                 let note =
                     NewNote { id, title: title.clone(), content: "soak".into(), user_id: session.user_id };
                 let result = db.do_mutations([Mutation::insert(note)]).await;
@@ -205,6 +279,7 @@ async fn work(
             }
             35..=54 if !mine.is_empty() => {
                 let id = pick(&mine).unwrap_or_else(DbId::new);
+                touched = Some(id);
                 let title = format!("u{me}-{seq}");
                 let result = db.do_mutations([Mutation::update(id, [Note::TITLE.set(title.as_str())])]).await;
                 if result.is_ok() {
@@ -214,6 +289,7 @@ async fn work(
             }
             55..=62 if !mine.is_empty() => {
                 let id = pick(&mine).unwrap_or_else(DbId::new);
+                touched = Some(id);
                 let result = db.do_mutations([Mutation::delete::<Note>([id])]).await;
                 if result.is_ok() {
                     books[me].lock().await.notes.remove(&id);
@@ -256,8 +332,15 @@ async fn work(
         };
         tally.latencies.push(started.elapsed());
         *tally.ops.entry(op).or_default() += 1;
-        if let Err(e) = result {
-            tally.unexpected_errors.push(format!("{op}: {e}"));
+        match result {
+            Ok(()) => {}
+            Err(trombase::Error::CommitUnknown(_)) => {
+                tally.commit_unknown += 1;
+                if let Some(id) = touched {
+                    books[me].lock().await.uncertain.insert(id);
+                }
+            }
+            Err(e) => tally.unexpected_errors.push(format!("{op}: {e}")),
         }
     }
     tally
