@@ -7,6 +7,7 @@ pub mod json_reads;
 pub mod measure;
 pub mod reads;
 pub mod row_filters;
+pub mod scale_out;
 pub mod seed;
 pub mod writes;
 
@@ -81,6 +82,12 @@ pub const ALL: &[Workload] = &[
         name: "row_filters",
         about: "reads through an owner row filter vs the same reads written by hand:                 a leakproof condition beside the filter, and one behind the fence",
         run: row_filters::start,
+    },
+    Workload {
+        name: "scale_out",
+        about: "statement modes (Cached, Unnamed) vs raw tokio-postgres; by-id throughput at 32 and 512 \
+                tasks directly and through PgBouncer (TROMBASE_BENCH_POOLER_URL)",
+        run: scale_out::start,
     },
     Workload {
         name: "writes",

@@ -306,18 +306,21 @@ pub async fn dataset(ctx: &Context) -> Result<Arc<Dataset>, BoxError> {
     Ok(Arc::clone(dataset))
 }
 
-async fn seed(ctx: &Context) -> Result<Dataset, BoxError> {
-    let (users_n, per_user) = if ctx.smoke { (20, 10) } else { (1_000, 100) };
-    let trom = TromBase::builder()
-        .database_url(&ctx.database_url)
+/// A builder for `url` with the bench's entities and pool size.
+pub fn builder(url: &str) -> trombase::TromBaseBuilder {
+    TromBase::builder()
+        .database_url(url)
         .entity::<User>()
         .entity::<Note>()
         .entity::<OpenNote>()
         .entity::<OwnedNote>()
         .entity::<PrivateNote>()
         .max_connections(16)
-        .connect()
-        .await?;
+}
+
+async fn seed(ctx: &Context) -> Result<Dataset, BoxError> {
+    let (users_n, per_user) = if ctx.smoke { (20, 10) } else { (1_000, 100) };
+    let trom = builder(&ctx.database_url).connect().await?;
     trom.create_tables().await?;
 
     let t0 = Utc::now() - TimeDelta::days(30);
