@@ -43,9 +43,11 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
             let name =
                 ctx.database_url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default();
             let base = pooler.rsplit_once('/').map_or(pooler.as_str(), |(b, _)| b);
-            let pooled = Arc::new(builder(&format!("{base}/{name}?pgbouncer=true")).connect().await?);
+            let url = format!("{base}/{name}?pgbouncer=true");
+            let pooled = Arc::new(builder(&url).connect().await?);
+            let pooled_bare = Arc::new(builder(&url).statement_timeout(None::<Duration>).connect().await?);
             for tasks in [32, 512] {
-                report.sections.push(pooled_throughput(ctx, &ds, &pooled, tasks).await?);
+                report.sections.push(pooled_throughput(ctx, &ds, [&pooled, &pooled_bare], tasks).await?);
             }
         }
         _ => report.sections.push(Section {
@@ -182,7 +184,7 @@ async fn modes_nested_json(
 async fn pooled_throughput(
     ctx: &Context,
     ds: &Arc<Dataset>,
-    pooled: &Arc<TromBase>,
+    [pooled, pooled_bare]: [&Arc<TromBase>; 2],
     tasks: usize,
 ) -> Result<Section, BoxError> {
     let total = if ctx.smoke { tasks * 2 } else { 20_000 };
@@ -199,6 +201,7 @@ async fn pooled_throughput(
     };
     let direct = library(handles(&ds.trom));
     let through = library(handles(pooled));
+    let through_bare = library(handles(pooled_bare));
     let raw_direct = {
         let ds = Arc::clone(ds);
         move |i: usize| {
@@ -213,14 +216,15 @@ async fn pooled_throughput(
             async move { raw_unnamed(&pooled, ds.note(i)).await }
         }
     };
-    let mut rates: [Vec<f64>; 4] = Default::default();
+    let mut rates: [Vec<f64>; 5] = Default::default();
     for round in 0..rounds {
-        for k in 0..4 {
-            let k = (k + round) % 4;
+        for k in 0..5 {
+            let k = (k + round) % 5;
             let rate = match k {
                 0 => throughput(tasks, total, direct.clone()).await?,
                 1 => throughput(tasks, total, through.clone()).await?,
-                2 => throughput(tasks, total, raw_direct.clone()).await?,
+                2 => throughput(tasks, total, through_bare.clone()).await?,
+                3 => throughput(tasks, total, raw_direct.clone()).await?,
                 _ => throughput(tasks, total, raw_through.clone()).await?,
             };
             rates[k].push(rate);
@@ -228,7 +232,8 @@ async fn pooled_throughput(
     }
     let names = [
         "library, direct (Cached)",
-        "library, through PgBouncer (Unnamed)",
+        "library, through PgBouncer (Unnamed, timeout per transaction)",
+        "library, through PgBouncer (Unnamed, no statement timeout)",
         "raw, direct (prepared)",
         "raw, through PgBouncer (query_typed)",
     ];
@@ -237,9 +242,11 @@ async fn pooled_throughput(
         title: format!("scale_out: by-id throughput, {tasks} concurrent tasks, direct and through PgBouncer"),
         notes: vec![
             format!(
-                "library through PgBouncer / library direct: **{:.3}**; library / raw through PgBouncer: **{:.3}**",
+                "library through PgBouncer / library direct: **{:.3}**; library / raw, both through PgBouncer: \
+                 **{:.3}** with the statement timeout carried per read, **{:.3}** without one",
                 medians[1] / medians[0],
-                medians[1] / medians[3]
+                medians[1] / medians[4],
+                medians[2] / medians[4]
             ),
             format!(
                 "{tasks} tasks share {total} selects per round, {rounds} rounds, order rotating; each library select \

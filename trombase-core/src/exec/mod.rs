@@ -25,22 +25,18 @@ use crate::{DatabaseError, DbId, Result};
 use replica::Replicas;
 use share::Shares;
 
-/// A pool for `url` with the settings of `config`; its statement mode and
-/// the `SET LOCAL` that carries the statement timeout, if it must.
-async fn build_pool(config: &ExecConfig, url: &str) -> Result<(Pool, StatementMode, Option<String>)> {
-    let (pool, mode, local_timeout) = pool_for(config, url)?;
+/// A pool for `url` with the settings of `config`, connected once to make
+/// sure the server answers; and the `SET LOCAL` that carries the statement
+/// timeout, if it must.
+async fn build_pool(config: &ExecConfig, url: &str, mode: StatementMode) -> Result<(Pool, Option<String>)> {
+    let (pool, local_timeout) = pool_for(config, url, mode)?;
     drop(pool.get().await?);
-    Ok((pool, mode, local_timeout))
+    Ok((pool, local_timeout))
 }
 
 /// A pool for `url` that has not connected yet.
-fn lazy_pool(config: &ExecConfig, url: &str) -> Result<Pool> {
-    pool_for(config, url).map(|(pool, ..)| pool)
-}
-
-fn pool_for(config: &ExecConfig, url: &str) -> Result<(Pool, StatementMode, Option<String>)> {
-    let (url, pooler) = url::take_pooler_flag(url);
-    let mode = if pooler == Some(true) { StatementMode::Unnamed } else { config.mode };
+fn pool_for(config: &ExecConfig, url: &str, mode: StatementMode) -> Result<(Pool, Option<String>)> {
+    let (url, _) = url::take_pooler_flag(url);
     let mut pg_config: tokio_postgres::Config =
         url.parse().map_err(|e| DatabaseError::new("parsing the database URL", e))?;
     if let Some(timeout) = config.connect_timeout {
@@ -68,7 +64,7 @@ fn pool_for(config: &ExecConfig, url: &str) -> Result<(Pool, StatementMode, Opti
         .runtime(Runtime::Tokio1)
         .build()
         .map_err(|e| DatabaseError::new("building the connection pool", e))?;
-    Ok((pool, mode, local_timeout))
+    Ok((pool, local_timeout))
 }
 
 /// How to reach the database and how to share it.
@@ -112,14 +108,18 @@ pub(crate) enum ReadFrom {
 impl Executor {
     /// Builds the pools and makes sure the database answers.
     pub(crate) async fn connect(config: ExecConfig) -> Result<Executor> {
-        let (pool, mode, local_timeout) = build_pool(&config, &config.url).await?;
+        // One statement mode for every server: a pooler in front of any of
+        // them makes it Unnamed.
+        let behind_pooler = std::iter::once(&config.url)
+            .chain(&config.replicas)
+            .any(|url| url::take_pooler_flag(url).1 == Some(true));
+        let mode = if behind_pooler { StatementMode::Unnamed } else { config.mode };
+        let (pool, local_timeout) = build_pool(&config, &config.url, mode).await?;
         let mut replica_pools = Vec::with_capacity(config.replicas.len());
         for url in &config.replicas {
-            // A replica down at start-up is fine: reads go to the primary
-            // until it answers.
-            replica_pools.push(
-                build_pool(&config, url).await.map(|(pool, ..)| pool).or_else(|_| lazy_pool(&config, url))?,
-            );
+            // Not connected now: a replica down at start-up is fine, reads
+            // go to the primary until the poller finds it caught up.
+            replica_pools.push(pool_for(&config, url, mode)?.0);
         }
         let replicas = (!replica_pools.is_empty())
             .then(|| Replicas::start(pool.clone(), replica_pools, config.replica_max_lag));
