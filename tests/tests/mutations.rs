@@ -441,7 +441,11 @@ async fn json_validation_errors() {
         ),
         (
             json!([{"action": "insert", "table": "notes", "payload": {"id": "not-an-id", "title": "t", "stars": 1, "userId": me}}]),
-            ("payload.id", "invalid DbId: expected 11 base62 characters, got 9", Some(0)),
+            (
+                "payload.id",
+                "invalid DbId: expected 11 base62 characters or a 36-character UUID, got 9",
+                Some(0),
+            ),
         ),
         (
             json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "t", "stars": 1, "userId": me, "createdAt": "2024-01-01T00:00:00Z"}}]),

@@ -488,7 +488,7 @@ async fn json_selects_reject_bad_input_with_a_path() {
         (
             json!({"table": "blogPosts", "where": {"authorId": "x"}}),
             "where.authorId",
-            "invalid DbId: expected 11 base62 characters, got 1",
+            "invalid DbId: expected 11 base62 characters or a 36-character UUID, got 1",
         ),
         (
             json!({"table": "blogPosts", "where": {"stars": {"in": 3}}}),

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use crate::exec::{Executor, ReadFrom};
 use crate::mutation::{self, Mutation};
-use crate::query::{parse_select, restore_aliases, Query, ReadLimits, Root, RowShape};
+use crate::query::{finish_rows, parse_select, Query, ReadLimits, Root, RowShape};
 use crate::read::{self, Read};
 use crate::render::RowForm;
 use crate::schema::Schema;
@@ -197,7 +197,7 @@ impl SessionDb {
             .iter()
             .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))
             .collect::<Result<Vec<serde_json::Value>>>()?;
-        restore_aliases(&mut rows, &node);
+        finish_rows(&mut rows, &node);
         Ok(rows)
     }
 

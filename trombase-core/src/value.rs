@@ -64,7 +64,7 @@ impl Value {
             Value::I64(n) => J::from(*n),
             Value::F64(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
             Value::Bool(b) => J::Bool(*b),
-            Value::Timestamp(t) => J::String(t.to_rfc3339()),
+            Value::Timestamp(t) => J::String(timestamp_text(t)),
             Value::Json(v) => v.clone(),
             Value::DbId(id) => J::String(id.to_string()),
         }
@@ -119,16 +119,40 @@ impl Value {
             (FieldKind::I64, J::Number(n)) => Value::I64(n.as_i64().ok_or_else(expected)?),
             (FieldKind::F64, J::Number(n)) => Value::F64(n.as_f64().ok_or_else(expected)?),
             (FieldKind::Bool, J::Bool(b)) => Value::Bool(*b),
-            (FieldKind::Timestamp, J::String(s)) => Value::Timestamp(
-                DateTime::parse_from_rfc3339(s)
-                    .map_err(|_| "expected an RFC 3339 timestamp".to_owned())?
-                    .with_timezone(&Utc),
-            ),
+            (FieldKind::Timestamp, J::String(s)) => Value::Timestamp(parse_timestamp(s).ok_or_else(|| {
+                "expected a timestamp: RFC 3339 (2026-01-01T12:00:00Z), a date (2026-01-01, midnight UTC) \
+                 or 2026-01-01 12:00:00+00"
+                    .to_owned()
+            })?),
             (FieldKind::Json, other) => Value::Json(other.clone()),
             (FieldKind::DbId, J::String(s)) => Value::DbId(s.parse().map_err(|e| format!("{e}"))?),
             _ => return Err(expected()),
         })
     }
+}
+
+/// A timestamp as row JSON carries it: RFC 3339 in UTC with a `Z`, with as
+/// many fractional digits as it needs (up to microseconds, what PostgreSQL
+/// keeps), so the text sent back as a filter value is the same instant.
+pub(crate) fn timestamp_text(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// A timestamp from a client: RFC 3339 (`2026-01-01T12:00:00Z`), a date
+/// (`2026-01-01`: midnight UTC), or PostgreSQL's own output form
+/// (`2026-01-01 12:00:00+00`, `2026-01-01 12:00:00.5+05:30`, without an
+/// offset: UTC). Parsed here, never handed to the database as text.
+pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    if let Ok(t) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc())
 }
 
 /// PostgreSQL stores no NUL character in `text` or `jsonb`.
@@ -191,6 +215,7 @@ mod tests {
         assert_eq!(err, "expected text, got a number");
         assert!(Value::from_json(FieldKind::Bool, &json!("true")).is_err());
         assert!(Value::from_json(FieldKind::Timestamp, &json!("yesterday")).is_err());
+        assert!(Value::from_json(FieldKind::Timestamp, &json!("2026-13-01")).is_err());
         assert!(Value::from_json(FieldKind::DbId, &json!("abc")).is_err());
     }
 
@@ -206,11 +231,25 @@ mod tests {
     fn json_round_trips_through_value() {
         let t = json!("2024-05-06T07:08:09.123456+00:00");
         let v = Value::from_json(FieldKind::Timestamp, &t).unwrap();
-        assert_eq!(v.to_json(), json!("2024-05-06T07:08:09.123456+00:00"));
+        assert_eq!(v.to_json(), json!("2024-05-06T07:08:09.123456Z"), "UTC with a Z, every digit kept");
         let id = DbId::new();
         let v = Value::from_json(FieldKind::DbId, &json!(id.to_string())).unwrap();
         assert_eq!(v, Value::DbId(id));
         assert_eq!(Value::from_json(FieldKind::Json, &json!({"a": [1]})), Ok(Value::Json(json!({"a": [1]}))));
         assert_eq!(Value::from_json(FieldKind::Text, &json!(null)), Ok(Value::Null));
+    }
+
+    #[test]
+    fn timestamps_in_the_forms_the_typescript_library_passed_through() {
+        let at = |s: &str| parse_timestamp(s).map(|t| timestamp_text(&t));
+        assert_eq!(at("2026-01-01").as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(at("2020-01-01 00:00:00+00").as_deref(), Some("2020-01-01T00:00:00Z"));
+        assert_eq!(at("2020-01-01 05:30:00.25+05:30").as_deref(), Some("2020-01-01T00:00:00.250Z"));
+        assert_eq!(at("2020-01-01 00:00:00").as_deref(), Some("2020-01-01T00:00:00Z"));
+        assert_eq!(at("2026-12-01T07:53:05.557Z").as_deref(), Some("2026-12-01T07:53:05.557Z"));
+        assert_eq!(at("2026-12-01T07:49:58.880675+00:00").as_deref(), Some("2026-12-01T07:49:58.880675Z"));
+        for bad in ["2026-01", "01/02/2026", "2026-01-01T", "now", ""] {
+            assert!(parse_timestamp(bad).is_none(), "{bad}");
+        }
     }
 }

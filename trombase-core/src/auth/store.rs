@@ -1,6 +1,7 @@
 //! The SQL of the auth flows, one function per statement, each on any
 //! connection (in a transaction or not). Values are always bind parameters,
-//! typed here. Times come from the
+//! typed here. Every insert sets every column the library owns (no column
+//! defaults are relied on: the TypeScript library's tables have none). Times come from the
 //! database clock, so expiry is judged by one clock.
 
 use std::time::Duration;
@@ -50,8 +51,8 @@ pub(super) async fn insert_user(
     password_hash: &str,
 ) -> Result<Option<AuthUser>> {
     const CONTEXT: &str = "creating a user";
-    const SQL: &str = "INSERT INTO trom_auth_users (id, email, password_hash) VALUES ($1, $2, $3) \
-                       RETURNING id, email, created_at, updated_at";
+    const SQL: &str = "INSERT INTO trom_auth_users (id, email, password_hash, created_at, updated_at) \
+                       VALUES ($1, $2, $3, now(), now()) RETURNING id, email, created_at, updated_at";
     let id = DbId::new();
     let args: [Arg; 3] = [(&id, Type::TEXT), (&email, Type::TEXT), (&password_hash, Type::TEXT)];
     match conn.query_opt(SQL, &args, CONTEXT).await {
@@ -79,8 +80,8 @@ pub(super) async fn user_with_hash(conn: &Conn<'_>, email: &str) -> Result<Optio
 /// Starts a session for `user_id`, lasting `ttl`; the returned session
 /// carries its token.
 pub(super) async fn insert_session(conn: &Conn<'_>, user_id: DbId, ttl: Duration) -> Result<Session> {
-    const SQL: &str = "INSERT INTO trom_auth_sessions (id, user_id, token_hash, expires_at) \
-                       VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond') RETURNING expires_at";
+    const SQL: &str = "INSERT INTO trom_auth_sessions (id, user_id, token_hash, expires_at, created_at) \
+                       VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond', now()) RETURNING expires_at";
     let id = DbId::new();
     let token = token::generate();
     let (hash, ttl) = (token.hash.as_str(), ttl_ms(ttl));
@@ -96,9 +97,13 @@ pub(super) async fn insert_session(conn: &Conn<'_>, user_id: DbId, ttl: Duration
 /// returned session carries no token.
 pub(super) async fn live_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<Option<Session>> {
     const SQL: &str = "SELECT id, user_id, token_hash, expires_at FROM trom_auth_sessions \
-                       WHERE token_hash = $1 AND invalidated_at IS NULL AND expires_at > now()";
+                       WHERE token_hash = ANY($1) AND invalidated_at IS NULL AND expires_at > now()";
     let Some(row) = conn
-        .query_opt(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a session")
+        .query_opt(
+            SQL,
+            &[(&hash.candidates() as &(dyn ToSql + Sync), Type::TEXT_ARRAY)],
+            "looking up a session",
+        )
         .await?
     else {
         return Ok(None);
@@ -117,8 +122,10 @@ pub(super) async fn live_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<Op
 /// Ends the live session with this token hash; whether there was one.
 pub(super) async fn end_session(conn: &Conn<'_>, hash: &TokenHash) -> Result<bool> {
     const SQL: &str = "UPDATE trom_auth_sessions SET invalidated_at = now() \
-                       WHERE token_hash = $1 AND invalidated_at IS NULL AND expires_at > now()";
-    Ok(conn.execute(SQL, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "ending a session").await?
+                       WHERE token_hash = ANY($1) AND invalidated_at IS NULL AND expires_at > now()";
+    Ok(conn
+        .execute(SQL, &[(&hash.candidates() as &(dyn ToSql + Sync), Type::TEXT_ARRAY)], "ending a session")
+        .await?
         > 0)
 }
 
@@ -137,8 +144,9 @@ pub(super) async fn insert_reset_for_email(
     hash: &TokenHash,
     ttl: Duration,
 ) -> Result<bool> {
-    const SQL: &str = "INSERT INTO trom_auth_password_resets (id, user_id, token_hash, expires_at) \
-                       SELECT $1, id, $2, now() + $3::bigint * interval '1 millisecond' \
+    const SQL: &str =
+        "INSERT INTO trom_auth_password_resets (id, user_id, token_hash, expires_at, created_at) \
+                       SELECT $1, id, $2, now() + $3::bigint * interval '1 millisecond', now() \
                        FROM trom_auth_users WHERE email = $4";
     let (id, hash, ttl) = (DbId::new(), hash.as_str(), ttl_ms(ttl));
     let args: [Arg; 4] = [(&id, Type::TEXT), (&hash, Type::TEXT), (&ttl, Type::INT8), (&email, Type::TEXT)];
@@ -150,12 +158,16 @@ pub(super) async fn insert_reset_for_email(
 /// (a concurrent use waits, then finds it used).
 pub(super) async fn live_reset(conn: &Conn<'_>, hash: &TokenHash, lock: bool) -> Result<Option<DbId>> {
     const SQL: &str = "SELECT user_id, token_hash FROM trom_auth_password_resets \
-                       WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()";
+                       WHERE token_hash = ANY($1) AND used_at IS NULL AND expires_at > now()";
     const SQL_LOCKED: &str = "SELECT user_id, token_hash FROM trom_auth_password_resets \
-                              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() FOR UPDATE";
+                              WHERE token_hash = ANY($1) AND used_at IS NULL AND expires_at > now() FOR UPDATE";
     let sql = if lock { SQL_LOCKED } else { SQL };
     let Some(row) = conn
-        .query_opt(sql, &[(&hash.as_str() as &(dyn ToSql + Sync), Type::TEXT)], "looking up a password reset")
+        .query_opt(
+            sql,
+            &[(&hash.candidates() as &(dyn ToSql + Sync), Type::TEXT_ARRAY)],
+            "looking up a password reset",
+        )
         .await?
     else {
         return Ok(None);

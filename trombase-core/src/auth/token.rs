@@ -1,6 +1,9 @@
 //! Bearer tokens (sessions and password resets): 32 random bytes from the OS
 //! generator, handed out as base64url without padding (43 characters), stored
-//! only as the SHA-256 of that text, in lowercase hex.
+//! only as the SHA-256 of the 32 raw bytes, in lowercase hex: as the
+//! TypeScript library stores them, so a token issued by either library works
+//! in the other. (Earlier versions of this library hashed the token's text;
+//! such hashes are still looked up, so their sessions survive the upgrade.)
 //!
 //! Parsing is strict: anything that is not exactly the canonical text of 32
 //! bytes (empty, other characters, padding, another length, non-zero unused
@@ -25,20 +28,30 @@ pub(crate) struct NewToken {
     pub(crate) hash: TokenHash,
 }
 
-/// The SHA-256 of a token's text, as lowercase hex: what the database holds.
+/// The SHA-256 of a token's 32 bytes, as lowercase hex: what the database
+/// holds; and the hash an earlier version of this library stored for it.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct TokenHash(String);
+pub(crate) struct TokenHash {
+    hash: String,
+    legacy: String,
+}
 
 impl TokenHash {
-    /// The hex text, for binding as a query parameter.
+    /// The hex text, for storing.
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        &self.hash
     }
 
-    /// Whether `stored` (read back from the database) is this hash, compared
-    /// in constant time.
+    /// Both hashes a stored row may hold, for looking one up.
+    pub(crate) fn candidates(&self) -> Vec<&str> {
+        vec![&self.hash, &self.legacy]
+    }
+
+    /// Whether `stored` (read back from the database) is one of this
+    /// token's hashes, compared in constant time.
     pub(crate) fn matches(&self, stored: &str) -> bool {
-        bool::from(self.0.as_bytes().ct_eq(stored.as_bytes()))
+        let stored = stored.as_bytes();
+        bool::from(self.hash.as_bytes().ct_eq(stored) | self.legacy.as_bytes().ct_eq(stored))
     }
 }
 
@@ -53,29 +66,34 @@ pub(crate) fn generate() -> NewToken {
     let mut bytes = [0u8; TOKEN_BYTES];
     OsRng.fill_bytes(&mut bytes);
     let text = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_text(&text);
+    let hash = hash_of(&bytes, &text);
     NewToken { text, hash }
+}
+
+/// The 32 bytes of a token in canonical form, or `None`.
+fn decode(text: &str) -> Option<Vec<u8>> {
+    // Length first: it bounds the work done on untrusted input.
+    if text.len() != TOKEN_LEN {
+        return None;
+    }
+    // The default engine rejects padding and non-zero trailing bits, so only
+    // the canonical text of 32 bytes is accepted.
+    URL_SAFE_NO_PAD.decode(text).ok().filter(|bytes| bytes.len() == TOKEN_BYTES)
 }
 
 /// Whether `text` is the canonical form of a token.
 pub(crate) fn is_well_formed(text: &str) -> bool {
-    // Length first: it bounds the work done on untrusted input.
-    if text.len() != TOKEN_LEN {
-        return false;
-    }
-    // The default engine rejects padding and non-zero trailing bits, so only
-    // the canonical text of 32 bytes is accepted.
-    matches!(URL_SAFE_NO_PAD.decode(text), Ok(bytes) if bytes.len() == TOKEN_BYTES)
+    decode(text).is_some()
 }
 
-/// The hash of a well-formed token, or `None` when `text` is malformed.
+/// The hashes of a well-formed token, or `None` when `text` is malformed.
 pub(crate) fn parse(text: &str) -> Option<TokenHash> {
-    is_well_formed(text).then(|| hash_text(text))
+    decode(text).map(|bytes| hash_of(&bytes, text))
 }
 
-/// SHA-256 of the token text, lowercase hex.
-fn hash_text(text: &str) -> TokenHash {
-    TokenHash(to_hex(&Sha256::digest(text.as_bytes())))
+/// SHA-256 of the token's bytes (and, for old rows, of its text), lowercase hex.
+fn hash_of(bytes: &[u8], text: &str) -> TokenHash {
+    TokenHash { hash: to_hex(&Sha256::digest(bytes)), legacy: to_hex(&Sha256::digest(text.as_bytes())) }
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -104,14 +122,16 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_is_sha256_of_the_text_in_hex() {
-        // sha256("") and sha256("abc"), from FIPS 180-2.
+    fn the_hash_is_sha256_of_the_bytes_in_hex_as_the_typescript_library_stores_it() {
+        // The token of 32 zero bytes; sha256 of 32 zero bytes, and of its text.
+        let text = URL_SAFE_NO_PAD.encode([0u8; 32]);
+        let hash = parse(&text).unwrap();
+        assert_eq!(hash.as_str(), "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
+        assert_eq!(hash.candidates()[1], to_hex(&Sha256::digest(text.as_bytes())), "the earlier form");
+        assert!(hash.matches(hash.candidates()[1]), "rows of earlier versions still match");
+        // sha256("abc"), from FIPS 180-2: the hex encoding itself.
         assert_eq!(
-            hash_text("").as_str(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            hash_text("abc").as_str(),
+            to_hex(&Sha256::digest(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
@@ -144,7 +164,7 @@ mod tests {
 
     #[test]
     fn hashes_compare_in_full() {
-        let hash = hash_text("x");
+        let hash = generate().hash;
         assert!(!hash.matches(&hash.as_str()[..63]));
         assert!(!hash.matches(""));
     }

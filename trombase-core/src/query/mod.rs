@@ -1,19 +1,19 @@
 //! The query IR: plain data describing reads, with no SQL text; and the
 //! typed builder that produces it.
 
-mod aggregate_keys;
 mod compare;
 mod guard;
 mod json;
+mod json_rows;
 mod predicate;
 mod select;
 mod shape;
 mod typed;
 
-pub(crate) use aggregate_keys::restore_aliases;
 pub(crate) use guard::check_patterns;
 pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
+pub(crate) use json_rows::finish_rows;
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderTerm, SelectNode};
 pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};

@@ -5,6 +5,13 @@
 //! `0-9A-Za-z`, most significant digit first), which is always exactly
 //! [`DbId::ENCODED_LEN`] (11) characters long. The text form is what JSON
 //! carries and what is stored in the database (a text column).
+//!
+//! The TypeScript library gave its users UUIDs (`crypto.randomUUID()`); a
+//! `DbId` also carries that form, so a user id of either kind goes wherever
+//! a user id goes (sessions, entity fields referencing users, filters, JSON)
+//! with no second type in typed code. New ids are always base62.
+
+mod uuid;
 
 use std::error::Error;
 use std::fmt;
@@ -21,20 +28,39 @@ const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 /// The most significant bit of a `u64`; set in every valid [`DbId`].
 const TOP_BIT: u64 = 1 << 63;
 
-/// A 64-bit random identifier whose most significant bit is always 1.
+/// A 64-bit random identifier whose most significant bit is always 1, or a
+/// UUID that the TypeScript library made (its user ids).
 ///
 /// Its canonical text form (see [`Display`](fmt::Display)) is an 11-character
-/// base62 string; [`DbId::parse`] accepts exactly that form and nothing else.
-/// `DbId` deliberately has no `Default`: use [`DbId::new`] to mint a fresh id.
+/// base62 string, or for a UUID the 36-character lowercase hyphenated form;
+/// [`DbId::parse`] accepts exactly those forms (a UUID in either case) and
+/// nothing else. `DbId` deliberately has no `Default`: use [`DbId::new`] to
+/// mint a fresh id (always base62).
+///
+/// ```
+/// use trombase_core::DbId;
+/// let new = DbId::new();
+/// assert_eq!(new.to_string().len(), 11);
+/// let old: DbId = "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap();
+/// assert!(old.is_uuid());
+/// assert_eq!(old.to_string(), "1b4e28ba-2fa1-41d2-883f-0016d3cca427");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DbId(u64);
+pub struct DbId(Repr);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Repr {
+    Base62(u64),
+    Uuid(u128),
+}
 
 /// Why a value could not be turned into a [`DbId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DbIdError {
-    /// The text does not have exactly [`DbId::ENCODED_LEN`] characters.
-    #[error("invalid DbId: expected 11 base62 characters, got {len}")]
+    /// The text does not have exactly [`DbId::ENCODED_LEN`] characters (nor
+    /// the 36 of a UUID).
+    #[error("invalid DbId: expected 11 base62 characters or a 36-character UUID, got {len}")]
     InvalidLength {
         /// Number of characters (not bytes) in the rejected text.
         len: usize,
@@ -50,6 +76,12 @@ pub enum DbIdError {
     /// The base62 text denotes a value that does not fit in 64 bits.
     #[error("invalid DbId: value does not fit in 64 bits")]
     Overflow,
+    /// 36 characters, but not a UUID's `8-4-4-4-12` hex digits.
+    #[error("invalid DbId: not a UUID (8-4-4-4-12 hex digits): character {position} is wrong")]
+    InvalidUuid {
+        /// Zero-based index of the first wrong character.
+        position: usize,
+    },
     /// The value's most significant bit is clear (every DbId is >= 2^63).
     #[error("invalid DbId: most significant bit of {value:#018x} is clear")]
     TopBitClear {
@@ -66,7 +98,7 @@ impl DbId {
     #[allow(clippy::new_without_default)] // an id must be created deliberately
     #[must_use]
     pub fn new() -> DbId {
-        DbId(rand::random::<u64>() | TOP_BIT)
+        DbId(Repr::Base62(rand::random::<u64>() | TOP_BIT))
     }
 
     /// Wraps a raw 64-bit value, rejecting it if its top bit is clear.
@@ -74,21 +106,52 @@ impl DbId {
         if value & TOP_BIT == 0 {
             Err(DbIdError::TopBitClear { value })
         } else {
-            Ok(DbId(value))
+            Ok(DbId(Repr::Base62(value)))
         }
     }
 
-    /// Returns the raw 64-bit value (always `>= 2^63`).
-    #[must_use]
-    pub const fn as_u64(self) -> u64 {
-        self.0
+    /// An id in the UUID form (a user id the TypeScript library made).
+    pub const fn from_uuid(value: u128) -> DbId {
+        DbId(Repr::Uuid(value))
     }
 
-    /// Parses the canonical 11-character base62 text form.
+    /// The raw 64-bit value (always `>= 2^63`) of a base62 id; `None` for a
+    /// UUID.
+    #[must_use]
+    pub const fn as_u64(self) -> Option<u64> {
+        match self.0 {
+            Repr::Base62(value) => Some(value),
+            Repr::Uuid(_) => None,
+        }
+    }
+
+    /// The 128-bit value of a UUID-form id; `None` for a base62 one.
+    #[must_use]
+    pub const fn as_uuid(self) -> Option<u128> {
+        match self.0 {
+            Repr::Uuid(value) => Some(value),
+            Repr::Base62(_) => None,
+        }
+    }
+
+    /// Whether this is a UUID-form id.
+    #[must_use]
+    pub const fn is_uuid(self) -> bool {
+        matches!(self.0, Repr::Uuid(_))
+    }
+
+    /// Parses the canonical 11-character base62 text form, or a UUID's
+    /// 36-character hyphenated form (either case).
     ///
-    /// Rejects (never panics on) text of the wrong length, characters outside
-    /// `0-9A-Za-z`, values that overflow 64 bits and values below `2^63`.
+    /// Rejects (never panics on) text of any other length, characters outside
+    /// `0-9A-Za-z`, values that overflow 64 bits, values below `2^63`, and
+    /// 36-character text that is not a UUID.
     pub fn parse(s: &str) -> Result<DbId, DbIdError> {
+        if s.len() == uuid::LEN {
+            return uuid::parse(s)
+                .map(DbId::from_uuid)
+                .map_err(|position| DbIdError::InvalidUuid { position });
+        }
         let len = s.chars().count();
         if len != Self::ENCODED_LEN {
             return Err(DbIdError::InvalidLength { len });
@@ -104,17 +167,32 @@ impl DbId {
         DbId::from_u64(value)
     }
 
-    /// Encodes the value as 11 ASCII base62 digits, most significant first.
-    fn encode(self) -> [u8; Self::ENCODED_LEN] {
-        let mut buf = [b'0'; Self::ENCODED_LEN];
-        let mut rest = self.0;
-        for slot in buf.iter_mut().rev() {
-            // `rest % 62` is always < 62, so the index is in bounds.
-            *slot = ALPHABET[(rest % 62) as usize];
-            rest /= 62;
+    /// Writes the text form into `buf`; the written part.
+    fn encode(self, buf: &mut [u8; uuid::LEN]) -> &[u8] {
+        match self.0 {
+            Repr::Base62(value) => {
+                let (text, _) = buf.split_at_mut(Self::ENCODED_LEN);
+                text.copy_from_slice(&encode_base62(value));
+                text
+            }
+            Repr::Uuid(value) => {
+                *buf = uuid::encode(value);
+                buf
+            }
         }
-        buf
     }
+}
+
+/// `value` as 11 ASCII base62 digits, most significant first.
+fn encode_base62(value: u64) -> [u8; DbId::ENCODED_LEN] {
+    let mut buf = [b'0'; DbId::ENCODED_LEN];
+    let mut rest = value;
+    for slot in buf.iter_mut().rev() {
+        // `rest % 62` is always < 62, so the index is in bounds.
+        *slot = ALPHABET[(rest % 62) as usize];
+        rest /= 62;
+    }
+    buf
 }
 
 /// Value of one base62 digit, or `None` if `ch` is not in the alphabet.
@@ -130,9 +208,9 @@ fn digit_value(ch: char) -> Option<u8> {
 
 impl fmt::Display for DbId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let buf = self.encode();
+        let mut buf = [0u8; uuid::LEN];
         // The buffer only holds ASCII alphabet bytes, so this cannot fail.
-        let s = std::str::from_utf8(&buf).map_err(|_| fmt::Error)?;
+        let s = std::str::from_utf8(self.encode(&mut buf)).map_err(|_| fmt::Error)?;
         f.pad(s)
     }
 }
@@ -167,12 +245,6 @@ impl TryFrom<u64> for DbId {
     }
 }
 
-impl From<DbId> for u64 {
-    fn from(id: DbId) -> u64 {
-        id.0
-    }
-}
-
 impl From<DbId> for String {
     fn from(id: DbId) -> String {
         id.to_string()
@@ -192,7 +264,7 @@ impl Visitor<'_> for DbIdVisitor {
     type Value = DbId;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an 11-character base62 DbId string")
+        f.write_str("an 11-character base62 DbId string or a UUID")
     }
 
     // `visit_borrowed_str` and `visit_string` forward here by default.
@@ -214,7 +286,8 @@ fn is_text_type(ty: &Type) -> bool {
 
 impl ToSql for DbId {
     fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
-        out.extend_from_slice(&self.encode());
+        let mut buf = [0u8; uuid::LEN];
+        out.extend_from_slice(self.encode(&mut buf));
         Ok(IsNull::No)
     }
 
@@ -281,10 +354,10 @@ mod tests {
     #[test]
     fn random_round_trips() {
         for id in random_ids() {
-            assert!(id.as_u64() >= 1 << 63);
+            assert!(id.as_u64().unwrap() >= 1 << 63);
             let text = id.to_string();
             assert_eq!(text.len(), DbId::ENCODED_LEN);
-            assert_eq!(text, reference_encode(id.as_u64()));
+            assert_eq!(text, reference_encode(id.as_u64().unwrap()));
             assert_eq!(text.parse::<DbId>(), Ok(id));
             assert_eq!(DbId::try_from(text.as_str()), Ok(id));
             assert_eq!(String::from(id), text);
@@ -301,7 +374,27 @@ mod tests {
         for value in [0, 1, 42, (1 << 63) - 1] {
             assert_eq!(DbId::from_u64(value), Err(DbIdError::TopBitClear { value }));
         }
-        assert_eq!(DbId::from_u64(u64::MAX).map(DbId::as_u64), Ok(u64::MAX));
+        assert_eq!(DbId::from_u64(u64::MAX).map(DbId::as_u64), Ok(Some(u64::MAX)));
+    }
+
+    #[test]
+    fn uuid_ids_round_trip_as_text_json_and_sql() {
+        let text = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
+        let id = DbId::parse(text).unwrap();
+        assert!(id.is_uuid() && id.as_u64().is_none() && id.as_uuid().is_some());
+        assert_eq!(id.to_string(), text);
+        assert_eq!(DbId::parse(&text.to_uppercase()), Ok(id), "either case, one id");
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{text}\""));
+        assert_eq!(serde_json::from_str::<DbId>(&format!("\"{text}\"")).unwrap(), id);
+        let mut out = BytesMut::new();
+        id.to_sql(&Type::TEXT, &mut out).unwrap();
+        assert_eq!(&out[..], text.as_bytes());
+        assert_eq!(DbId::from_sql(&Type::TEXT, text.as_bytes()).unwrap(), id);
+        assert!(matches!(
+            DbId::parse("1b4e28ba-2fa1-41d2-883f-0016d3cca42z"),
+            Err(DbIdError::InvalidUuid { position: 35 })
+        ));
+        assert_ne!(DbId::new(), id);
     }
 
     #[test]
