@@ -11,6 +11,7 @@
 //! talk to the server.
 
 mod cluster;
+pub mod typescript;
 
 pub use cluster::Cluster;
 use tokio_postgres::NoTls;

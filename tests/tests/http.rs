@@ -15,9 +15,21 @@ struct App {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The database the app starts on.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// Empty: the app creates its tables.
+    Fresh,
+    /// Laid out by the TypeScript library (no column defaults), empty.
+    TypeScript,
+}
+
 impl App {
-    async fn start() -> App {
+    async fn start(layout: Layout) -> App {
         let db = TestDb::new().await;
+        if let Layout::TypeScript = layout {
+            trombase_tests::typescript::lay_out(&db.client().await).await;
+        }
         let trom = notes_app::connect(db.url()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -107,9 +119,16 @@ fn assert_error(response: (StatusCode, Value), status: StatusCode, name: &str) -
     response.1
 }
 
+/// Every HTTP test, on a fresh database and on one the TypeScript library laid out.
+macro_rules! http_suite {
+    ($name:ident, $layout:expr) => {
+        mod $name {
+            use super::*;
+            const LAYOUT: Layout = $layout;
+
 #[tokio::test]
 async fn auth_routes_answer_the_documented_shapes() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let (status, body) = app
         .post("/api/auth/register", None, json!({"email": " Ada@Example.COM", "password": "correct horse"}))
         .await;
@@ -175,7 +194,7 @@ async fn auth_routes_answer_the_documented_shapes() {
 
 #[tokio::test]
 async fn data_routes_and_their_error_statuses() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;
     let a = app.insert_note(&token, &me, "a").await;
     app.insert_note(&token, &me, "b").await;
@@ -273,7 +292,7 @@ async fn data_routes_and_their_error_statuses() {
 
 #[tokio::test]
 async fn another_users_notes_are_out_of_reach_through_every_route() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let (ada, ada_id) = app.user("ada@example.com").await;
     let (bob, bob_id) = app.user("bob@example.com").await;
     let adas = app.insert_note(&ada, &ada_id, "ada's").await;
@@ -339,7 +358,7 @@ async fn another_users_notes_are_out_of_reach_through_every_route() {
 
 #[tokio::test]
 async fn the_query_string_select_works_as_qs_sends_it() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;
     for title in ["one", "two", "three"] {
         app.insert_note(&token, &me, title).await;
@@ -376,7 +395,7 @@ async fn the_query_string_select_works_as_qs_sends_it() {
 
 #[tokio::test]
 async fn the_web_ui_is_served_at_the_root() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let response = app.http.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
@@ -385,7 +404,7 @@ async fn the_web_ui_is_served_at_the_root() {
 
 #[tokio::test]
 async fn every_error_status_has_a_json_body() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let (token, _) = app.user("ada@example.com").await;
     let is_error_body = |body: &Value| body["message"].is_string() && body["name"].is_string();
 
@@ -430,7 +449,7 @@ async fn every_error_status_has_a_json_body() {
 
 #[tokio::test]
 async fn client_mistakes_in_queries_are_400s_with_a_path() {
-    let app = App::start().await;
+    let app = App::start(LAYOUT).await;
     let (token, _) = app.user("ada@example.com").await;
     let (status, body) = app
         .post(
@@ -446,3 +465,10 @@ async fn client_mistakes_in_queries_are_400s_with_a_path() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["name"], json!("ValidationError"));
 }
+
+        }
+    };
+}
+
+http_suite!(fresh, Layout::Fresh);
+http_suite!(typescript_layout, Layout::TypeScript);
