@@ -357,6 +357,28 @@ async fn another_users_notes_are_out_of_reach_through_every_route() {
 }
 
 #[tokio::test]
+async fn every_array_format_of_qs_reads_the_same() {
+    let app = App::start(LAYOUT).await;
+    let (token, me) = app.user("ada@example.com").await;
+    for title in ["b", "a", "c"] {
+        app.insert_note(&token, &me, title).await;
+    }
+    let forms = [
+        // indices (qs's default), brackets, repeat; each as qs.stringify writes it
+        "action[table]=notes&action[columns][0]=title&action[orderBy][0][field]=title&action[limit]=2",
+        "action[table]=notes&action[columns][]=title&action[orderBy][][field]=title&action[orderBy][][direction]=asc&action[limit]=2",
+        "action%5Btable%5D=notes&action%5Bcolumns%5D%5B%5D=title&action%5BorderBy%5D%5B%5D%5Bfield%5D=title&action%5Blimit%5D=2",
+        "action[table]=notes&action[columns]=title&action[columns]=id&action[orderBy][0][field]=title&action[limit]=2",
+    ];
+    for query in forms {
+        let (status, rows) = app.get(&format!("/api/db/select?{query}"), Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {rows}");
+        let titles: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect();
+        assert_eq!(titles, ["a", "b"], "{query}");
+    }
+}
+
+#[tokio::test]
 async fn the_query_string_select_works_as_qs_sends_it() {
     let app = App::start(LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;

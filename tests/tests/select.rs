@@ -816,3 +816,89 @@ async fn a_read_permitter_can_query_in_the_reads_snapshot() {
     assert_eq!(trom.db.with_session(&outsider).select(Membership::query()).await.unwrap().len(), 1);
     assert_eq!(trom.statements_executed() - before, 1, "a plain read opens no transaction");
 }
+
+// ---- what the TypeScript library's own suite pins down ----
+
+mod typescript_behaviours {
+    use super::snake::*;
+    use super::*;
+
+    #[tokio::test]
+    async fn groups_order_by_an_aggregate_in_both_forms() {
+        let w = world().await;
+        let db = w.trom.db.with_session(&admin());
+        // "Top authors by post count": ann wrote 3 posts, bob 1.
+        let top = db
+            .select_json(&json!({"table": "blogPosts", "columns": ["authorId"], "groupBy": ["authorId"],
+                "aggregates": {"count": {"fn": "count"}}, "orderBy": [{"field": "count", "direction": "desc"}], "limit": 10}))
+            .await
+            .unwrap();
+        assert_eq!(top[0], json!({"authorId": w.ann.to_string(), "count": 3}), "{top:?}");
+        assert_eq!(top.last().unwrap()["count"], json!(1));
+        let typed = db
+            .select(
+                Post::query()
+                    .group_by((Post::AUTHOR_ID,))
+                    .aggregate((trombase::query::count(),))
+                    .order_by_aggregate(0, trombase::query::Direction::Asc),
+            )
+            .await
+            .unwrap();
+        assert_eq!(typed.first().map(|g| g.values.0), Some(1));
+        assert_eq!(typed.last().map(|g| g.values.0), Some(3));
+        let err = db
+            .select(
+                Post::query()
+                    .aggregate((trombase::query::count(),))
+                    .order_by_aggregate(3, trombase::query::Direction::Asc),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("aggregate 3"), "{err}");
+        let err = db
+            .select_json(&json!({"table": "blogPosts", "columns": ["authorId"], "groupBy": ["authorId"],
+                "aggregates": {"count": {"fn": "count"}}, "orderBy": [{"field": "title"}]}))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("must be in groupBy or name an aggregate"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn table_inside_with_must_name_the_relations_target() {
+        let w = world().await;
+        let db = w.trom.db.with_session(&admin());
+        let ok = db
+            .select_json(&json!({"table": "blogPosts", "with": {"author": {"table": "authors", "columns": ["fullName"]}}}))
+            .await
+            .unwrap();
+        assert!(!ok.is_empty());
+        let err = db
+            .select_json(&json!({"table": "blogPosts", "with": {"author": {"table": "comments"}}}))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "with.author.table: names `comments`, but the relation leads to `authors`"
+        );
+    }
+
+    #[tokio::test]
+    async fn timestamps_filter_as_dates_and_in_postgresqls_form() {
+        let w = world().await;
+        let db = w.trom.db.with_session(&admin());
+        let all = db.select_json(&json!({"table": "blogPosts"})).await.unwrap().len();
+        for since in ["2000-01-01", "2000-01-01 00:00:00+00", "2000-01-01T00:00:00Z"] {
+            let rows = db
+                .select_json(&json!({"table": "blogPosts", "where": {"createdAt": {"gt": since}}}))
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), all, "{since}");
+        }
+        let row = &db.select_json(&json!({"table": "blogPosts", "limit": 1})).await.unwrap()[0];
+        let created = row["createdAt"].as_str().unwrap();
+        assert!(created.ends_with('Z'), "{created}");
+        let same =
+            db.select_json(&json!({"table": "blogPosts", "where": {"createdAt": created}})).await.unwrap();
+        assert!(same.iter().any(|r| r["id"] == row["id"]), "a row's time sent back finds the row");
+    }
+}

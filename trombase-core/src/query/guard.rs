@@ -2,7 +2,7 @@
 //! and the patterns it may send. Pure checks over the IR, run before any
 //! SQL, each breach a validation error naming the limit.
 
-use super::{CompareOp, Predicate, ReadLimits, SelectNode};
+use super::{CompareOp, OrderKey, Predicate, ReadLimits, SelectNode};
 use crate::query::predicate::check_like_pattern;
 use crate::schema::RelationKind;
 use crate::{Error, Result};
@@ -60,8 +60,18 @@ pub(crate) fn check_budget(node: &SelectNode, limits: &ReadLimits) -> Result<()>
     Ok(())
 }
 
-/// Refuses `LIKE`/`ILIKE` patterns PostgreSQL would reject, in any read.
+/// Refuses, in any read, `LIKE`/`ILIKE` patterns PostgreSQL would reject
+/// and orderings by an aggregate the node does not have.
 pub(crate) fn check_patterns(node: &SelectNode) -> Result<()> {
+    if let Some(term) =
+        node.order.iter().find(|t| matches!(t.key, OrderKey::Aggregate(i) if i >= node.aggregates.len()))
+    {
+        let OrderKey::Aggregate(i) = term.key else { return Ok(()) };
+        return Err(Error::validation(
+            "orderBy",
+            format!("orders by aggregate {i}, but the query has {} aggregates", node.aggregates.len()),
+        ));
+    }
     fn walk(predicate: &Predicate) -> Result<()> {
         match predicate {
             Predicate::Compare {

@@ -6,7 +6,9 @@
 use serde_json::{Map, Value as Json};
 
 use super::predicate::check_like_pattern;
-use super::{AggregateFn, AggregateTerm, CompareOp, Direction, Embed, OrderTerm, Predicate, SelectNode};
+use super::{
+    AggregateFn, AggregateTerm, CompareOp, Direction, Embed, OrderKey, OrderTerm, Predicate, SelectNode,
+};
 use crate::schema::{is_plain_identifier, EntityMeta, FieldKind, FieldMeta, RelationKind, Schema};
 use crate::value::{clip, json_type_name};
 use crate::{Error, Result, Value};
@@ -147,9 +149,23 @@ impl Parser<'_> {
     ) -> Result<SelectNode> {
         let entity = handle.meta();
         for key in object.keys() {
-            if !(NODE_KEYS.contains(&key.as_str()) || (root && key == "table")) {
+            if !(NODE_KEYS.contains(&key.as_str()) || key == "table") {
                 return Err(Error::validation(join(path, key), "unknown key"));
             }
+        }
+        // Inside `with`, `table` may be given (the TypeScript library's
+        // types require it), but only as the relation's own target.
+        match object.get("table") {
+            Some(Json::String(table)) if !root && table != entity.name => {
+                return Err(Error::validation(
+                    join(path, "table"),
+                    format!("names `{}`, but the relation leads to `{}`", clip(table), entity.name),
+                ))
+            }
+            Some(other) if !root && !other.is_string() => {
+                return Err(expected(&join(path, "table"), "a string", other))
+            }
+            _ => {}
         }
         let mut node = SelectNode::new(handle);
         if let Some(columns) = object.get("columns") {
@@ -157,9 +173,6 @@ impl Parser<'_> {
         }
         if let Some(filter) = object.get("where") {
             node.filter = Some(self.filter(entity, filter, &join(path, "where"))?);
-        }
-        if let Some(order) = object.get("orderBy") {
-            node.order = self.order(entity, order, &join(path, "orderBy"))?;
         }
         node.limit = self.count(object.get("limit"), &join(path, "limit"))?;
         if let Some(limit) = node.limit {
@@ -175,6 +188,18 @@ impl Parser<'_> {
             self.aggregates(&mut node, object, aggregates, path)?;
         } else if object.contains_key("groupBy") {
             return Err(Error::validation(join(path, "groupBy"), "needs aggregates"));
+        }
+        if let Some(order) = object.get("orderBy") {
+            node.order = self.order(&node, order, &join(path, "orderBy"))?;
+            if node.is_aggregate() {
+                let grouped = |f: &FieldMeta| node.columns.iter().any(|g| g.name == f.name);
+                if let Some(field) = node.order.iter().filter_map(OrderTerm::field).find(|f| !grouped(f)) {
+                    return Err(Error::validation(
+                        join(path, "orderBy"),
+                        format!("`{}` must be in groupBy or name an aggregate", field.name),
+                    ));
+                }
+            }
         }
         if let Some(with) = object.get("with") {
             if node.is_aggregate() {
@@ -238,7 +263,10 @@ impl Parser<'_> {
         entity.field(name).ok_or_else(|| unknown_field(entity, path))
     }
 
-    fn order(&self, entity: &EntityMeta, json: &Json, path: &str) -> Result<Vec<OrderTerm>> {
+    /// `orderBy`: fields of the entity, or (on an aggregating node) the
+    /// aliases of its aggregates.
+    fn order(&self, node: &SelectNode, json: &Json, path: &str) -> Result<Vec<OrderTerm>> {
+        let entity = node.entity.meta();
         let items: Vec<(&Json, String)> = match json {
             Json::Array(items) => {
                 items.iter().enumerate().map(|(i, item)| (item, format!("{path}[{i}]"))).collect()
@@ -253,8 +281,12 @@ impl Parser<'_> {
                 if let Some(key) = object.keys().find(|k| *k != "field" && *k != "direction") {
                     return Err(Error::validation(join(&path, key), "unknown key"));
                 }
-                let field = match object.get("field") {
-                    Some(f) => self.field(entity, f, &join(&path, "field"))?,
+                let aggregate = |name: &str| node.aggregates.iter().position(|a| a.alias == name);
+                let key = match object.get("field") {
+                    Some(Json::String(name)) if aggregate(name).is_some() => {
+                        OrderKey::Aggregate(aggregate(name).unwrap_or_default())
+                    }
+                    Some(f) => OrderKey::Field(self.field(entity, f, &join(&path, "field"))?),
                     None => return Err(Error::validation(join(&path, "field"), "is required")),
                 };
                 let direction = match object.get("direction") {
@@ -265,7 +297,7 @@ impl Parser<'_> {
                         return Err(expected(&join(&path, "direction"), "\"asc\" or \"desc\"", other))
                     }
                 };
-                Ok(OrderTerm { field, direction })
+                Ok(OrderTerm { key, direction })
             })
             .collect()
     }
@@ -313,12 +345,6 @@ impl Parser<'_> {
                     format!("`{}` must be in groupBy when aggregating", extra.name),
                 ));
             }
-        }
-        if let Some(term) = node.order.iter().find(|o| !group_by.iter().any(|g| g.name == o.field.name)) {
-            return Err(Error::validation(
-                join(path, "orderBy"),
-                format!("`{}` must be in groupBy", term.field.name),
-            ));
         }
         node.columns = group_by;
         for (alias, term) in spec {

@@ -15,7 +15,7 @@ pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
 pub(crate) use json_rows::finish_rows;
 pub use predicate::{CompareOp, Filter, Predicate};
-pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderTerm, SelectNode};
+pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderKey, OrderTerm, SelectNode};
 pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};
 pub use typed::{
     count, Agg, AggregateSet, ColumnSet, EmbedSpec, GroupedQuery, Order, Ordered, Query, Root, Summable, Via,

@@ -17,10 +17,29 @@ pub enum Direction {
 /// One ordering term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderTerm {
-    /// The field ordered by.
-    pub field: &'static FieldMeta,
+    /// What is ordered by.
+    pub key: OrderKey,
     /// The direction.
     pub direction: Direction,
+}
+
+/// What a node is ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKey {
+    /// A field of the entity.
+    Field(&'static FieldMeta),
+    /// The node's `i`-th aggregate ("top 10 users by note count").
+    Aggregate(usize),
+}
+
+impl OrderTerm {
+    /// The field ordered by, if the term orders by a field.
+    pub fn field(&self) -> Option<&'static FieldMeta> {
+        match self.key {
+            OrderKey::Field(field) => Some(field),
+            OrderKey::Aggregate(_) => None,
+        }
+    }
 }
 
 /// An aggregate function.

@@ -6,7 +6,9 @@
 use std::marker::PhantomData;
 
 use super::shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};
-use super::{AggregateFn, AggregateTerm, Direction, Embed, Filter, OrderTerm, Predicate, SelectNode};
+use super::{
+    AggregateFn, AggregateTerm, Direction, Embed, Filter, OrderKey, OrderTerm, Predicate, SelectNode,
+};
 use crate::field_ref::{Many, One};
 use crate::permit::EntityHandle;
 use crate::schema::{FieldMeta, RelationMeta};
@@ -129,6 +131,18 @@ impl<E: Entity, G: ColumnValues, V> GroupedQuery<E, G, V> {
     }
 }
 
+impl<E: Entity, G, A, V> Query<E, Grouped<G, A>, V> {
+    /// Orders the groups by their `position`-th aggregate (0 for the first
+    /// of the tuple given to `aggregate`): "top 10 users by note count" is
+    /// `Note::query().group_by((Note::USER_ID,)).aggregate((count(),))
+    /// .order_by_aggregate(0, Direction::Desc).limit(10)`. A position past
+    /// the aggregates is a validation error when the query runs.
+    pub fn order_by_aggregate(mut self, position: usize, direction: Direction) -> Self {
+        self.node.order.push(OrderTerm { key: OrderKey::Aggregate(position), direction });
+        self
+    }
+}
+
 // ---- embedding ----
 
 /// What `with` accepts on a query of `P`: a relation of `P`, or a query made
@@ -195,12 +209,18 @@ pub struct Order<E> {
 impl<E: Entity, T: FieldType> Field<E, T> {
     /// Smallest first.
     pub fn asc(self) -> Order<E> {
-        Order { term: OrderTerm { field: self.meta(), direction: Direction::Asc }, marker: PhantomData }
+        Order {
+            term: OrderTerm { key: OrderKey::Field(self.meta()), direction: Direction::Asc },
+            marker: PhantomData,
+        }
     }
 
     /// Largest first.
     pub fn desc(self) -> Order<E> {
-        Order { term: OrderTerm { field: self.meta(), direction: Direction::Desc }, marker: PhantomData }
+        Order {
+            term: OrderTerm { key: OrderKey::Field(self.meta()), direction: Direction::Desc },
+            marker: PhantomData,
+        }
     }
 }
 

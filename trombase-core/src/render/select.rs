@@ -9,7 +9,7 @@
 use super::ident::push_quoted_ident;
 use super::params::Param;
 use super::predicate::push_predicate;
-use crate::query::{AggregateFn, Direction, Predicate, SelectNode};
+use crate::query::{AggregateFn, Direction, OrderKey, OrderTerm, Predicate, SelectNode};
 use crate::schema::{FieldKind, FieldMeta, RelationKind};
 
 /// Rendered SQL and its parameters.
@@ -96,7 +96,7 @@ impl Renderer {
         let mut needed: Vec<&FieldMeta> = Vec::new();
         let entity = node.entity.meta();
         let join_fields = node.embeds.iter().filter_map(|e| entity.field(e.relation.join_fields().0));
-        let order_fields = node.order.iter().map(|o| o.field);
+        let order_fields = node.order.iter().filter_map(OrderTerm::field);
         for field in node.columns.iter().copied().chain(join_fields).chain(order_fields) {
             if !needed.iter().any(|f| f.name == field.name) {
                 needed.push(field);
@@ -215,7 +215,10 @@ impl Renderer {
     fn order(&mut self, node: &SelectNode, alias: &str) {
         for (i, term) in node.order.iter().enumerate() {
             self.sql.push_str(if i == 0 { " ORDER BY " } else { ", " });
-            self.column(alias, term.field);
+            match term.key {
+                OrderKey::Field(field) => self.column(alias, field),
+                OrderKey::Aggregate(i) => push_quoted_ident(&mut self.sql, &aggregate_column(i)),
+            }
             self.sql.push_str(match term.direction {
                 Direction::Asc => " ASC",
                 Direction::Desc => " DESC",
@@ -291,7 +294,7 @@ fn clamp(n: u64) -> i64 {
 mod tests {
     use super::*;
     use crate::permit::EntityHandle;
-    use crate::query::{CompareOp, Embed, OrderTerm};
+    use crate::query::{CompareOp, Embed, OrderKey, OrderTerm};
     use crate::schema::{Casing, EntityMeta, FieldKind, Managed, RelationMeta};
     use crate::Value;
 
@@ -348,7 +351,7 @@ mod tests {
     fn pages_first_then_embeds() {
         let mut notes = SelectNode::new(EntityHandle::deny_all(&NOTES));
         notes.columns = vec![&NOTES.fields[1]];
-        notes.order = vec![OrderTerm { field: &NOTES.fields[1], direction: Direction::Desc }];
+        notes.order = vec![OrderTerm { key: OrderKey::Field(&NOTES.fields[1]), direction: Direction::Desc }];
         notes.limit = Some(10);
         let mut users = SelectNode::new(EntityHandle::deny_all(&USERS));
         users.columns = vec![&USERS.fields[1]];

@@ -90,7 +90,16 @@ impl<'a> Entity<'a> {
             errors.at(&input.ident, "#[derive(Entity)] needs a struct with named fields");
             return None;
         };
-        let casing = entity_attrs.casing.unwrap_or(Casing::Snake);
+        // The entity's own attribute wins over the crate's default.
+        let casing = match entity_attrs.casing {
+            Some(casing) => casing,
+            None => super::crate_casing::crate_default()
+                .unwrap_or_else(|message| {
+                    errors.at(&input.ident, message);
+                    None
+                })
+                .unwrap_or(Casing::Snake),
+        };
         let name = entity_attrs
             .table
             .as_ref()

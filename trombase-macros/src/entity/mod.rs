@@ -2,6 +2,7 @@
 //! checked IR ([`ir`]), and only then expanded ([`expand`]).
 
 mod attr;
+mod crate_casing;
 mod expand;
 mod ir;
 
