@@ -48,12 +48,35 @@ fn finish_row(row: &mut Json, node: &SelectNode) {
 /// A timestamp string in UTC with a `Z`.
 fn utc(value: &mut Json) {
     let Json::String(text) = value else { return };
-    if let Some(base) = text.strip_suffix("+00:00") {
-        // The common case: the server runs in UTC.
-        *text = format!("{base}Z");
+    if text.ends_with("+00:00") {
+        // The common case, the server in UTC: rewritten in place.
+        text.truncate(text.len() - "+00:00".len());
+        text.push('Z');
     } else if !text.ends_with('Z') {
         if let Some(t) = parse_timestamp(text) {
             *text = timestamp_text(&t);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_become_utc_with_a_z_and_keep_every_digit() {
+        for (from, to) in [
+            ("2026-12-01T07:49:58.880675+00:00", "2026-12-01T07:49:58.880675Z"),
+            ("2026-12-01T09:49:58.88+02:00", "2026-12-01T07:49:58.880Z"),
+            ("2026-12-01T07:49:58Z", "2026-12-01T07:49:58Z"),
+        ] {
+            let mut value = json!(from);
+            utc(&mut value);
+            assert_eq!(value, json!(to));
+        }
+        let mut not_a_time = json!(5);
+        utc(&mut not_a_time);
+        assert_eq!(not_a_time, json!(5));
     }
 }
