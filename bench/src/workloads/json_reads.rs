@@ -70,7 +70,32 @@ async fn raw_json(
     let client = ds.trom.pool().get().await?;
     let statement = client.prepare_cached(sql).await?;
     let rows = client.query(&statement, params).await?;
-    Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
+    let mut rows: Vec<Json> = rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
+    rows.iter_mut().for_each(utc_times);
+    Ok(rows)
+}
+
+/// Row times in the form the JSON API answers (UTC with a `Z`, as the
+/// TypeScript library writes them), as hand-written code would rewrite
+/// PostgreSQL's `+00:00`: the known time keys, in place, at every level.
+fn utc_times(value: &mut Json) {
+    match value {
+        Json::Object(object) => {
+            for (key, item) in object.iter_mut() {
+                match item {
+                    Json::String(text)
+                        if (key == "createdAt" || key == "updatedAt") && text.ends_with("+00:00") =>
+                    {
+                        text.truncate(text.len() - "+00:00".len());
+                        text.push('Z');
+                    }
+                    other => utc_times(other),
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(utc_times),
+        _ => {}
+    }
 }
 
 async fn library_notes_with_author(db: &SessionDb, user: DbId, limit: usize) -> Result<Vec<Json>, BoxError> {
@@ -143,7 +168,7 @@ async fn notes_with_author(ctx: &Context, ds: &Dataset, db: &SessionDb) -> Resul
                  validate the action, run the read permitters, render, one statement)"
             ),
             "raw, same statement: `SELECT row_to_json(r) FROM (<the typed read's statement, camelCase aliases> \
-             LIMIT $2) r`, each row's `json` column decoded into a `serde_json::Value`; N+1: the typed N+1 loop, \
+             LIMIT $2) r`, each row's `json` column decoded into a `serde_json::Value`, its times rewritten in place to UTC with a `Z` (the form the API answers); N+1: the typed N+1 loop, \
              then `serde_json::to_value` of its structs"
                 .to_owned(),
         ],
