@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 use trombase::{AuthConfig, AuthErrorCode, Error, TromBase};
@@ -120,7 +121,9 @@ async fn session_lookups(ctx: &Context, trom: &TromBase, token: &str) -> Result<
     };
     let raw = || async {
         let started = Instant::now();
-        let hash = hex(&Sha256::digest(token.as_bytes()));
+        // As both libraries store it: SHA-256 of the token's 32 bytes.
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token)?;
+        let hash = hex(&Sha256::digest(&bytes));
         let row = client.query_opt(&statement, &[&hash]).await?.ok_or("raw found no session")?;
         let decoded: (String, String, chrono::DateTime<chrono::Utc>) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
