@@ -71,6 +71,22 @@ impl TestDb {
         &self.name
     }
 
+    /// The process ids of the backends serving this database (the library's
+    /// connections, or a pooler's server connections for it), seen from a
+    /// connection of the test's own that is not counted.
+    pub async fn backend_pids(&self) -> Vec<i32> {
+        let rows = self
+            .client()
+            .await
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&self.name],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot list the backends of {}: {e}", self.name));
+        rows.iter().map(|r| r.get(0)).collect()
+    }
+
     /// A plain tokio-postgres client on this database, for checking what the
     /// library wrote.
     pub async fn client(&self) -> tokio_postgres::Client {

@@ -61,20 +61,6 @@ async fn kill_once(_: &Session, sql: &Sql<'_>, _: &Operation<'_, Item>) -> Permi
     Permit::Allow
 }
 
-/// The backends serving database `db` (the library's connections, or the
-/// pooler's server connections for it).
-async fn backends_of(db: &TestDb) -> Vec<i32> {
-    let client = db.client().await;
-    let rows = client
-        .query(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            &[&db.name()],
-        )
-        .await
-        .unwrap();
-    rows.iter().map(|r| r.get(0)).collect()
-}
-
 fn item(label: &str) -> Mutation {
     Mutation::insert(NewItem { id: DbId::new(), label: label.into() })
 }
@@ -99,12 +85,12 @@ async fn connections_dropped_while_idle_never_surface_and_a_batch_cut_before_com
     data.do_mutations([Mutation::insert(NewItem { id, label: "a".into() })]).await.unwrap();
     for round in 0..3 {
         // Every idle connection of the pool is cut (a failover, a proxy restart).
-        let pids = backends_of(&db).await;
+        let pids = db.backend_pids().await;
         assert!(!pids.is_empty());
         terminate(&pids).await;
         let rows = data.select(Item::query()).await.expect("a read never sees the dead connection");
         assert_eq!(rows.len(), 1 + round);
-        terminate(&backends_of(&db).await).await;
+        terminate(&db.backend_pids().await).await;
         data.do_mutations([item(&format!("after {round}"))]).await.expect("nor does a batch");
     }
     // The first update ever asked cuts its own connection mid-batch: the

@@ -155,17 +155,8 @@ async fn row_filters_fence_conditions_that_can_raise() {
 /// Private memory of every backend connected to the test database, in bytes
 /// (procfs `smaps_rollup`: the backends run on this machine).
 async fn backend_memory(db: &TestDb) -> u64 {
-    let client = db.client().await;
-    let rows = client
-        .query(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            &[&db.name()],
-        )
-        .await
-        .unwrap();
     let mut total = 0;
-    for row in rows {
-        let pid: i32 = row.get(0);
+    for pid in db.backend_pids().await {
         let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
         for line in text.lines() {
             if line.starts_with("Private_Clean:") || line.starts_with("Private_Dirty:") {
@@ -195,18 +186,24 @@ async fn named_statements(trom: &TromBase, connections: usize) -> Vec<usize> {
     counts
 }
 
-#[tokio::test]
-async fn distinct_large_queries_leave_no_memory_behind() {
-    let db = TestDb::new().await;
+/// The reference app's entities on `db`, through a pool of `connections`.
+async fn notes_on(db: &TestDb, connections: usize) -> TromBase {
     let trom = TromBase::builder()
         .database_url(db.url())
         .entity::<notes_app::User>()
         .entity::<Note>()
-        .max_connections(4)
+        .max_connections(connections)
         .connect()
         .await
         .unwrap();
     trom.create_tables().await.unwrap();
+    trom
+}
+
+#[tokio::test]
+async fn distinct_large_queries_leave_no_memory_behind() {
+    let db = TestDb::new().await;
+    let trom = notes_on(&db, 4).await;
     let bob = session_for(DbId::new());
     let data = trom.db.with_session(&bob);
     // Open every connection of the pool, then measure.
@@ -240,15 +237,7 @@ async fn distinct_large_queries_leave_no_memory_behind() {
 #[tokio::test]
 async fn a_connection_keeps_a_bounded_number_of_named_statements_and_none_that_failed() {
     let db = TestDb::new().await;
-    let trom = TromBase::builder()
-        .database_url(db.url())
-        .entity::<notes_app::User>()
-        .entity::<Note>()
-        .max_connections(1)
-        .connect()
-        .await
-        .unwrap();
-    trom.create_tables().await.unwrap();
+    let trom = notes_on(&db, 1).await;
     let bob = session_for(DbId::new());
     let data = trom.db.with_session(&bob);
     for i in 0..300 {

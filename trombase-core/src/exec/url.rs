@@ -8,24 +8,19 @@
 pub(crate) fn take_pooler_flag(url: &str) -> (String, Option<bool>) {
     if url.contains("://") {
         let Some((base, query)) = url.split_once('?') else { return (url.to_owned(), None) };
-        let mut flag = None;
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| match pair.split_once('=') {
-                Some(("pgbouncer", value)) => {
-                    flag = Some(value == "true" || value == "1");
-                    false
-                }
-                _ => !pair.is_empty(),
-            })
-            .collect();
+        let (kept, flag) = without_flag(query.split('&').filter(|pair| !pair.is_empty()));
         let url = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
         return (url, flag);
     }
     // A key-value connection string: `host=... pgbouncer=true ...`.
+    let (kept, flag) = without_flag(url.split_whitespace());
+    (kept.join(" "), flag)
+}
+
+/// The `key=value` pairs other than `pgbouncer`, and its value if present.
+fn without_flag<'a>(pairs: impl Iterator<Item = &'a str>) -> (Vec<&'a str>, Option<bool>) {
     let mut flag = None;
-    let kept: Vec<&str> = url
-        .split_whitespace()
+    let kept = pairs
         .filter(|pair| match pair.split_once('=') {
             Some(("pgbouncer", value)) => {
                 flag = Some(value == "true" || value == "1");
@@ -34,7 +29,7 @@ pub(crate) fn take_pooler_flag(url: &str) -> (String, Option<bool>) {
             _ => true,
         })
         .collect();
-    (kept.join(" "), flag)
+    (kept, flag)
 }
 
 #[cfg(test)]
