@@ -138,8 +138,17 @@ fn empty_member(team: DbId) -> NewMember {
     }
 }
 
-#[tokio::test]
-async fn embedded_rows_decode_like_top_level_rows() {
+/// The fixture both tests read: two teams (one without members), a full and
+/// an empty member, an owned and an orphan gadget.
+struct Seeded {
+    _db: TestDb,
+    trom: TromBase,
+    session: Session,
+    full_id: DbId,
+    empty_id: DbId,
+}
+
+async fn seeded() -> Seeded {
     let db = TestDb::new().await;
     let trom = TromBase::builder()
         .database_url(db.url())
@@ -172,6 +181,14 @@ async fn embedded_rows_decode_like_top_level_rows() {
     ])
     .await
     .unwrap();
+    Seeded { _db: db, trom, session, full_id, empty_id }
+}
+
+#[tokio::test]
+async fn embedded_rows_decode_like_top_level_rows() {
+    let Seeded { trom, session, full_id, empty_id, .. } = &seeded().await;
+    let (full_id, empty_id) = (*full_id, *empty_id);
+    let dbs = trom.db.with_session(session);
 
     // The truth: rows read at the top level, from binary columns.
     let members: Vec<Member> = dbs.select(Member::query().order_by(Member::BIG_NUMBER.asc())).await.unwrap();
@@ -208,4 +225,70 @@ async fn embedded_rows_decode_like_top_level_rows() {
     let with_team: Vec<(Member, Option<Team>)> =
         dbs.select(Member::query().order_by(Member::BIG_NUMBER.asc()).with(Member::TEAM)).await.unwrap();
     assert_eq!(with_team, members.iter().map(|m| (m.clone(), Some(teams[1].clone()))).collect::<Vec<_>>());
+}
+
+/// `json` with every number as an `f64`: PostgreSQL writes the double 2.0
+/// as `2`, serde as `2.0`, the same JSON number.
+fn numbers_as_f64(json: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match json {
+        J::Number(n) => n.as_f64().map_or(J::Null, |f| json!(f)),
+        J::Array(items) => J::Array(items.into_iter().map(numbers_as_f64).collect()),
+        J::Object(map) => J::Object(map.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect()),
+        other => other,
+    }
+}
+
+/// Typed rows in their JSON form (serde) are exactly what the JSON API
+/// returns for the same read: entities, embeds at two levels, partial
+/// columns, and named aggregates per group (timestamps in the same text;
+/// numbers the same JSON numbers).
+#[tokio::test]
+async fn typed_rows_serialize_as_the_json_api_returns_them() {
+    let Seeded { trom, session, .. } = &seeded().await;
+    let dbs = trom.db.with_session(session);
+    let dbs = &dbs;
+    let json_api = |action: serde_json::Value| async move {
+        dbs.select_json(&action).await.unwrap().into_iter().map(numbers_as_f64).collect::<Vec<_>>()
+    };
+    let typed = |json: serde_json::Value| numbers_as_f64(json);
+
+    let members: Vec<Member> = dbs.select(Member::query().order_by(Member::BIG_NUMBER.asc())).await.unwrap();
+    let api = json_api(json!({"table": "kinds_members", "orderBy": [{"field": "bigNumber"}]})).await;
+    assert_eq!(
+        typed(serde_json::to_value(&members).unwrap()),
+        json!(api),
+        "an entity serializes as the API's row"
+    );
+    assert_eq!(typed(members[0].to_json()), api[0]);
+
+    let query =
+        Gadget::query().order_by(Gadget::GADGET_LABEL.asc()).with(Gadget::OWNER.query().with(Member::TEAM));
+    let rows = dbs.select(query.clone()).await.unwrap();
+    let api = json_api(json!({"table": "kinds_gadgets", "orderBy": [{"field": "label"}],
+        "with": {"owner": {"with": {"team": true}}}}))
+    .await;
+    assert_eq!(typed(serde_json::to_value(query.json(&rows)).unwrap()), json!(api));
+    assert!(api[1]["owner"]["team"]["name"].is_string(), "{}", api[1]);
+
+    let query = Team::query()
+        .order_by(Team::NAME.asc())
+        .with(Team::MEMBERS.query().columns((Member::DISPLAY_NAME, Member::MAYBE_SEEN)));
+    let rows = dbs.select(query.clone()).await.unwrap();
+    let api = json_api(json!({"table": "kinds_teams", "orderBy": [{"field": "name"}],
+        "with": {"members": {"columns": ["displayName", "maybeSeen"]}}}))
+    .await;
+    assert_eq!(typed(json!(query.json(&rows).to_values())), json!(api));
+
+    let query = Member::query().group_by((Member::TEAM_ID,)).aggregate((
+        count().named("members"),
+        Member::BIG_NUMBER.sum().named("total"),
+        Member::LAST_SEEN.max(),
+    ));
+    let rows = dbs.select(query.clone()).await.unwrap();
+    let api = json_api(json!({"table": "kinds_members", "columns": ["teamId"], "groupBy": ["teamId"],
+        "aggregates": {"members": {"fn": "count"}, "total": {"fn": "sum", "field": "bigNumber"},
+                       "a2": {"fn": "max", "field": "lastSeen"}}}))
+    .await;
+    assert_eq!(typed(json!(query.json(&rows).to_values())), json!(api));
 }

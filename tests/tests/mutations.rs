@@ -409,7 +409,7 @@ async fn json_validation_errors() {
         (json!([{"action": "insert", "table": "nope"}]), ("table", "unknown table `nope`", Some(0))),
         (
             json!([{"action": "insert", "table": "notes", "payload": {}, "extra": 1}]),
-            ("extra", "unknown key for an insert", Some(0)),
+            ("extra", "unknown key for an insert; expected one of: action, table, payload", Some(0)),
         ),
         (
             json!([{"action": "insert", "table": "notes", "payload": []}]),

@@ -511,7 +511,16 @@ async fn json_selects_reject_bad_input_with_a_path() {
             "orderBy[0].direction",
             "expected \"asc\" or \"desc\", got a string",
         ),
-        (json!({"table": "blogPosts", "limit": 1, "drop": true}), "drop", "unknown key"),
+        (
+            json!({"table": "blogPosts", "limit": 1, "drop": true}),
+            "drop",
+            "unknown key; expected one of: table, columns, where, with, orderBy, limit, offset, aggregates, groupBy",
+        ),
+        (
+            json!({"table": "blogPosts", "aggregates": {"n": {"fn": "count", "of": "stars"}}}),
+            "aggregates.n.of",
+            "unknown key; expected one of: fn, field, distinct",
+        ),
         (
             json!({"table": "blogPosts\"; DROP TABLE comments; --"}),
             "table",

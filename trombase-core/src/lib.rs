@@ -36,7 +36,7 @@ pub use dbid::{DbId, DbIdError};
 pub use email::{Email, EmailSender, LogEmailSender, SendError};
 pub use entity::{Entity, NewRow};
 pub use error::{
-    AuthError, AuthErrorCode, BusyError, CommitUnknownError, ConflictError, DatabaseError, Error,
+    AuthError, AuthErrorCode, BusyError, CommitUnknownError, ConflictError, DatabaseError, Error, ErrorBody,
     NotFoundError, PermissionError, Result, SchemaError, ValidationError,
 };
 pub use exec::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
@@ -59,6 +59,7 @@ pub mod __private {
     pub use crate::{DbId, Field, FieldType, Many, NewRow, One, Relation, Result, Session, Sql, Value};
     pub use chrono::{DateTime, Utc};
     pub use futures_util::future::BoxFuture;
+    pub use serde;
     pub use tokio_postgres::Row;
 
     use crate::{Error, ValidationError};
@@ -112,6 +113,15 @@ pub mod __private {
         let value =
             crate::Value::from_json(T::KIND, json).map_err(|message| ValidationError::new(name, message))?;
         T::from_value(value).ok_or_else(|| Error::validation(name, "must not be null"))
+    }
+
+    /// Serializes one field of an entity in its JSON form.
+    pub fn serialize_field<T: FieldType, M: serde::ser::SerializeMap>(
+        map: &mut M,
+        name: &'static str,
+        value: &T,
+    ) -> std::result::Result<(), M::Error> {
+        map.serialize_entry(name, &value.to_value())
     }
 
     /// Reads field `index` of a row as `T`.

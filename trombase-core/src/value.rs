@@ -71,6 +71,25 @@ impl Value {
     }
 }
 
+/// Serializes as [`Value::to_json`] shows it.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_none(),
+            Value::Text(s) => serializer.serialize_str(s),
+            Value::I16(n) => serializer.serialize_i16(*n),
+            Value::I32(n) => serializer.serialize_i32(*n),
+            Value::I64(n) => serializer.serialize_i64(*n),
+            Value::F64(n) if n.is_finite() => serializer.serialize_f64(*n),
+            Value::F64(_) => serializer.serialize_none(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Timestamp(t) => serializer.serialize_str(&timestamp_text(t)),
+            Value::Json(v) => v.serialize(serializer),
+            Value::DbId(id) => serializer.collect_str(id),
+        }
+    }
+}
+
 impl ToSql for Value {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
@@ -132,10 +151,16 @@ impl Value {
 }
 
 /// A timestamp as row JSON carries it: RFC 3339 in UTC with a `Z`, with as
-/// many fractional digits as it needs (up to microseconds, what PostgreSQL
-/// keeps), so the text sent back as a filter value is the same instant.
+/// many fractional digits as it needs and no trailing zeros (PostgreSQL's
+/// own form, so a row reads the same through the typed and the JSON API),
+/// and the text sent back as a filter value is the same instant.
 pub(crate) fn timestamp_text(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    let mut text = t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    text.pop(); // the `Z`
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.').len();
+    text.truncate(trimmed);
+    text.push('Z');
+    text
 }
 
 /// A timestamp from a client: RFC 3339 (`2026-01-01T12:00:00Z`), a date
@@ -244,7 +269,7 @@ mod tests {
         let at = |s: &str| parse_timestamp(s).map(|t| timestamp_text(&t));
         assert_eq!(at("2026-01-01").as_deref(), Some("2026-01-01T00:00:00Z"));
         assert_eq!(at("2020-01-01 00:00:00+00").as_deref(), Some("2020-01-01T00:00:00Z"));
-        assert_eq!(at("2020-01-01 05:30:00.25+05:30").as_deref(), Some("2020-01-01T00:00:00.250Z"));
+        assert_eq!(at("2020-01-01 05:30:00.25+05:30").as_deref(), Some("2020-01-01T00:00:00.25Z"));
         assert_eq!(at("2020-01-01 00:00:00").as_deref(), Some("2020-01-01T00:00:00Z"));
         assert_eq!(at("2026-12-01T07:53:05.557Z").as_deref(), Some("2026-12-01T07:53:05.557Z"));
         assert_eq!(at("2026-12-01T07:49:58.880675+00:00").as_deref(), Some("2026-12-01T07:49:58.880675Z"));

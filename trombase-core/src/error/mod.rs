@@ -5,8 +5,11 @@
 //! never appears in them. The full detail stays in the source chain
 //! ([`std::error::Error::source`]) for logs.
 
+mod body;
 pub(crate) mod from_db;
 mod kinds;
+
+pub use body::ErrorBody;
 
 pub use kinds::{
     AuthError, AuthErrorCode, BusyError, CommitUnknownError, ConflictError, DatabaseError, NotFoundError,
@@ -141,6 +144,12 @@ impl Error {
     /// another connection.
     pub fn is_connection_lost(&self) -> bool {
         matches!(self, Error::Database(err) if err.is_connection_lost())
+    }
+
+    /// A [`ValidationError`] for a JSON object key that is not one of
+    /// `expected`, listing the keys that are.
+    pub fn unknown_key(path: impl Into<String>, expected: &[&str]) -> Self {
+        Error::validation(path, format!("unknown key; expected one of: {}", expected.join(", ")))
     }
 
     /// Shorthand for a [`ValidationError`] at `path`.

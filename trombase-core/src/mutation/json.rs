@@ -50,7 +50,10 @@ fn operation(schema: &Schema, json: &Json) -> Result<Mutation> {
         }
     };
     if let Some(key) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(Error::validation(clip(key), format!("unknown key for an {action}")));
+        return Err(Error::validation(
+            clip(key),
+            format!("unknown key for an {action}; expected one of: {}", allowed.join(", ")),
+        ));
     }
     let kind = match action {
         "insert" => insert(entity.meta, object)?,

@@ -150,7 +150,7 @@ impl Parser<'_> {
         let entity = handle.meta();
         for key in object.keys() {
             if !(NODE_KEYS.contains(&key.as_str()) || key == "table") {
-                return Err(Error::validation(join(path, key), "unknown key"));
+                return Err(Error::unknown_key(join(path, key), &[&["table"], NODE_KEYS].concat()));
             }
         }
         // Inside `with`, `table` may be given (the TypeScript library's
@@ -279,7 +279,7 @@ impl Parser<'_> {
             .map(|(item, path)| {
                 let object = as_object(item, &path)?;
                 if let Some(key) = object.keys().find(|k| *k != "field" && *k != "direction") {
-                    return Err(Error::validation(join(&path, key), "unknown key"));
+                    return Err(Error::unknown_key(join(&path, key), &["field", "direction"]));
                 }
                 let aggregate = |name: &str| node.aggregates.iter().position(|a| a.alias == name);
                 let key = match object.get("field") {
@@ -359,8 +359,9 @@ impl Parser<'_> {
 
     fn aggregate(&self, entity: &EntityMeta, alias: &str, json: &Json, path: &str) -> Result<AggregateTerm> {
         let object = as_object(json, path)?;
-        if let Some(key) = object.keys().find(|k| !["fn", "field", "distinct"].contains(&k.as_str())) {
-            return Err(Error::validation(join(path, key), "unknown key"));
+        const KEYS: &[&str] = &["fn", "field", "distinct"];
+        if let Some(key) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(Error::unknown_key(join(path, key), KEYS));
         }
         let func = match object.get("fn") {
             Some(Json::String(f)) => match f.as_str() {

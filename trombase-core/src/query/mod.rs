@@ -16,7 +16,7 @@ pub use json::{parse_select, ReadLimits};
 pub(crate) use json_rows::finish_rows;
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderKey, OrderTerm, SelectNode};
-pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};
+pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, JsonRows, RowShape};
 pub use typed::{
     count, Agg, AggregateSet, ColumnSet, EmbedSpec, GroupedQuery, Order, Ordered, Query, Root, Summable, Via,
 };

@@ -29,6 +29,11 @@ pub trait RowShape: Sized + Send + 'static {
     #[doc(hidden)]
     fn decode_json(object: &Map<String, Json>, node: &SelectNode, embeds: &mut usize) -> Result<Self>;
 
+    /// Writes the row's JSON form (keyed by logical names) into `out`;
+    /// `embeds` counts the embeds written so far.
+    #[doc(hidden)]
+    fn write_json(&self, node: &SelectNode, embeds: &mut usize, out: &mut Map<String, Json>);
+
     /// Decodes an embedded row from JSON text as it is read. This default
     /// builds the object and calls [`decode_json`](Self::decode_json);
     /// entities read their fields straight from the text.
@@ -50,6 +55,12 @@ impl<E: Entity> RowShape for E {
         E::from_row(row)
     }
 
+    fn write_json(&self, _: &SelectNode, _: &mut usize, out: &mut Map<String, Json>) {
+        for (field, value) in E::META.fields.iter().zip(self.values()) {
+            out.insert(field.name.to_owned(), value.to_json());
+        }
+    }
+
     fn decode_json(object: &Map<String, Json>, _: &SelectNode, _: &mut usize) -> Result<Self> {
         E::from_json(object).map_err(embedded_error)
     }
@@ -69,6 +80,10 @@ pub trait EmbedShape: Sized + Send + 'static {
     #[doc(hidden)]
     fn decode_embed(json: Json, node: &SelectNode) -> Result<Self>;
 
+    /// The embed's JSON form: an object or `null`, or a list of objects.
+    #[doc(hidden)]
+    fn embed_json(&self, node: &SelectNode) -> Json;
+
     /// Decodes the embed from the JSON text of its column.
     #[doc(hidden)]
     fn decode_embed_text(text: &[u8], node: &SelectNode) -> Result<Self> {
@@ -78,6 +93,10 @@ pub trait EmbedShape: Sized + Send + 'static {
 }
 
 impl<T: RowShape> EmbedShape for Option<T> {
+    fn embed_json(&self, node: &SelectNode) -> Json {
+        self.as_ref().map_or(Json::Null, |row| row_json(row, node))
+    }
+
     fn decode_embed(json: Json, node: &SelectNode) -> Result<Self> {
         match json {
             Json::Null => Ok(None),
@@ -94,6 +113,10 @@ impl<T: RowShape> EmbedShape for Option<T> {
 }
 
 impl<T: RowShape> EmbedShape for Vec<T> {
+    fn embed_json(&self, node: &SelectNode) -> Json {
+        Json::Array(self.iter().map(|row| row_json(row, node)).collect())
+    }
+
     fn decode_embed(json: Json, node: &SelectNode) -> Result<Self> {
         let Json::Array(items) = json else {
             return Err(embedded_error(Error::validation("", "expected a list")));
@@ -129,6 +152,15 @@ impl<R: RowShape, X: EmbedShape> RowShape for (R, X) {
             None => X::decode_embed(Json::Null, &embed.node)?,
         };
         Ok((parent, embedded))
+    }
+
+    fn write_json(&self, node: &SelectNode, embeds: &mut usize, out: &mut Map<String, Json>) {
+        self.0.write_json(node, embeds, out);
+        let index = *embeds;
+        *embeds += 1;
+        if let Some(embed) = node.embeds.get(index) {
+            out.insert(embed.relation.name.to_owned(), self.1.embed_json(&embed.node));
+        }
     }
 
     fn decode_json(object: &Map<String, Json>, node: &SelectNode, embeds: &mut usize) -> Result<Self> {
@@ -188,6 +220,10 @@ pub trait ColumnValues: Sized + Send + 'static {
         first: usize,
         names: &[String],
     ) -> Result<Self>;
+
+    /// The values, in order.
+    #[doc(hidden)]
+    fn values(&self) -> Vec<Value>;
 }
 
 macro_rules! column_values {
@@ -197,6 +233,9 @@ macro_rules! column_values {
             #[allow(unused_variables)]
             fn take_from(row: Option<&Row>, object: Option<&Map<String, Json>>, first: usize, names: &[String]) -> Result<Self> {
                 Ok(($(take::<$t>(row, object, first + $i, names.get(first + $i).map_or("", String::as_str))?,)*))
+            }
+            fn values(&self) -> Vec<Value> {
+                vec![$(self.$i.to_value()),*]
             }
         }
     };
@@ -217,9 +256,58 @@ fn names(node: &SelectNode) -> Vec<String> {
     node.columns.iter().map(|f| f.name.to_owned()).chain(aggregates).collect()
 }
 
+/// The JSON keys of a node's columns: the field names, then the aggregate
+/// names.
+fn json_names(node: &SelectNode) -> impl Iterator<Item = &str> {
+    let aggregates = node.aggregates.iter().map(|a| a.alias.as_str());
+    node.columns.iter().map(|f| f.name).chain(aggregates)
+}
+
+fn write_values(values: Vec<Value>, names: &mut dyn Iterator<Item = &str>, out: &mut Map<String, Json>) {
+    for (value, name) in values.into_iter().zip(names) {
+        out.insert(name.to_owned(), value.to_json());
+    }
+}
+
+/// One row's JSON object.
+fn row_json<R: RowShape>(row: &R, node: &SelectNode) -> Json {
+    let mut out = Map::new();
+    row.write_json(node, &mut 0, &mut out);
+    Json::Object(out)
+}
+
+/// Rows of a typed select in their JSON form: what
+/// [`Query::json`](crate::query::Query::json) returns. Serializes as a JSON array.
+pub struct JsonRows<'a, R> {
+    pub(super) node: &'a SelectNode,
+    pub(super) rows: &'a [R],
+}
+
+impl<R: RowShape> JsonRows<'_, R> {
+    /// The rows as JSON values.
+    pub fn to_values(&self) -> Vec<Json> {
+        self.rows.iter().map(|row| row_json(row, self.node)).collect()
+    }
+}
+
+impl<R: RowShape> serde::Serialize for JsonRows<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.rows.len()))?;
+        for row in self.rows {
+            seq.serialize_element(&row_json(row, self.node))?;
+        }
+        seq.end()
+    }
+}
+
 impl<T: ColumnValues> RowShape for Cols<T> {
     fn decode_row(row: &Row, node: &SelectNode, _: &mut usize) -> Result<Self> {
         T::take_from(Some(row), None, 0, &names(node)).map(Cols)
+    }
+
+    fn write_json(&self, node: &SelectNode, _: &mut usize, out: &mut Map<String, Json>) {
+        write_values(self.0.values(), &mut json_names(node), out);
     }
 
     fn decode_json(object: &Map<String, Json>, node: &SelectNode, _: &mut usize) -> Result<Self> {
@@ -228,6 +316,12 @@ impl<T: ColumnValues> RowShape for Cols<T> {
 }
 
 impl<G: ColumnValues, A: ColumnValues> RowShape for Grouped<G, A> {
+    fn write_json(&self, node: &SelectNode, _: &mut usize, out: &mut Map<String, Json>) {
+        let mut names = json_names(node);
+        write_values(self.group.values(), &mut names, out);
+        write_values(self.values.values(), &mut names, out);
+    }
+
     fn decode_row(row: &Row, node: &SelectNode, _: &mut usize) -> Result<Self> {
         let names = names(node);
         Ok(Grouped {

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::shape::{Cols, ColumnValues, EmbedShape, Grouped, RowShape};
+use super::shape::{Cols, ColumnValues, EmbedShape, Grouped, JsonRows, RowShape};
 use super::{
     AggregateFn, AggregateTerm, Direction, Embed, Filter, OrderKey, OrderTerm, Predicate, SelectNode,
 };
@@ -93,6 +93,30 @@ impl<E: Entity, R, V> Query<E, R, V> {
     }
 }
 
+impl<E: Entity, R: RowShape> Query<E, R, Root> {
+    /// The rows this query returned, in the JSON shape the JSON API gives:
+    /// objects keyed by logical names, embedded relations under their names,
+    /// aggregates under their [names](Agg::named). Serializes with serde,
+    /// so a handler can return it as it is.
+    ///
+    /// ```no_run
+    /// # use trombase::prelude::*;
+    /// # #[derive(Entity)] #[entity(table = "users")] #[relation(notes = resolves_to_many(Note, user_id -> id))]
+    /// # pub struct User { pub id: DbId, pub email: String, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    /// # #[derive(Entity)] #[entity(table = "notes")] #[relation(author = points_to(User, user_id -> id))]
+    /// # pub struct Note { pub id: DbId, pub title: String, pub user_id: DbId, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    /// # async fn run(db: trombase::SessionDb) -> trombase::Result<()> {
+    /// let query = Note::query().with(Note::AUTHOR).limit(20);
+    /// let rows = db.select(query.clone()).await?;
+    /// let json = serde_json::to_value(query.json(&rows)).unwrap();
+    /// // [{"id": "...", "title": "...", ..., "author": {"id": "...", "email": "..."}}]
+    /// # let _ = json; Ok(()) }
+    /// ```
+    pub fn json<'a>(&'a self, rows: &'a [R]) -> JsonRows<'a, R> {
+        JsonRows { node: &self.node, rows }
+    }
+}
+
 impl<E: Entity, V> Query<E, E, V> {
     /// Only these fields, as a tuple: `.columns((Note::ID, Note::TITLE))`
     /// gives rows `Cols((DbId, String))`. Call before `with`.
@@ -125,7 +149,9 @@ impl<E: Entity, G: ColumnValues, V> GroupedQuery<E, G, V> {
     pub fn aggregate<A: AggregateSet<E>>(mut self, aggregates: A) -> Query<E, Grouped<G, A::Values>, V> {
         self.query.node.aggregates = aggregates.terms();
         for (i, term) in self.query.node.aggregates.iter_mut().enumerate() {
-            term.alias = format!("a{i}");
+            if term.alias.is_empty() {
+                term.alias = format!("a{i}");
+            }
         }
         self.query.retype()
     }
@@ -278,6 +304,13 @@ pub struct Agg<E, T> {
 impl<E, T> Agg<E, T> {
     fn new(func: AggregateFn, field: Option<&'static FieldMeta>, distinct: bool) -> Self {
         Agg { term: AggregateTerm { alias: String::new(), func, field, distinct }, marker: PhantomData }
+    }
+
+    /// Names the aggregate's key in the JSON form of the rows
+    /// ([`Query::json`]); unnamed aggregates are `a0`, `a1`, ... in order.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.term.alias = name.into();
+        self
     }
 }
 

@@ -22,6 +22,7 @@ pub fn entity(entity: &Entity) -> TokenStream {
     let consts = reference_consts(entity);
     let checks = type_checks(entity);
     let new_row = new_row(entity);
+    let serialize = serialize_impl(entity);
     quote! {
         #new_row
 
@@ -37,6 +38,8 @@ pub fn entity(entity: &Entity) -> TokenStream {
                 #decode
                 #permit
             }
+
+            #serialize
 
             #consts
 
@@ -170,6 +173,27 @@ fn decoders(entity: &Entity) -> TokenStream {
         fn from_values(values: ::std::vec::Vec<__tb::Value>) -> __tb::Result<Self> {
             let mut values = values.into_iter();
             ::core::result::Result::Ok(Self { #(#from_values),* })
+        }
+    }
+}
+
+/// `serde::Serialize`: the JSON shape of the JSON API, keyed by logical
+/// names (what `Entity::to_json` builds), so handlers return rows as they are.
+fn serialize_impl(entity: &Entity) -> TokenStream {
+    let ident = entity.ident;
+    let len = entity.fields.len();
+    let entries = entity.fields.iter().map(|f| {
+        let (field, logical) = (f.ident, &f.name);
+        quote!(__tb::serialize_field(&mut map, #logical, &self.#field)?;)
+    });
+    quote! {
+        impl __tb::serde::Serialize for #ident {
+            fn serialize<S: __tb::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use __tb::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(::core::option::Option::Some(#len))?;
+                #(#entries)*
+                map.end()
+            }
         }
     }
 }
