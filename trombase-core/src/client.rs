@@ -62,6 +62,11 @@ impl TromBase {
         self.core.exec.pool()
     }
 
+    /// The guard rails of untrusted input.
+    pub(crate) fn limits(&self) -> &crate::db::Limits {
+        &self.core.limits
+    }
+
     /// The statement strategy in use.
     pub fn statement_mode(&self) -> StatementMode {
         self.core.exec.mode()

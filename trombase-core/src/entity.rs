@@ -22,6 +22,10 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// The entity's schema metadata.
     const META: &'static EntityMeta;
 
+    /// The actions the entity declares a permitter for; the others are
+    /// always denied.
+    const DECLARED_ACTIONS: &'static [crate::permit::Action] = &[];
+
     /// Decodes a row whose columns are this entity's fields in declaration
     /// order (as `SELECT <all columns>` returns them).
     fn from_row(row: &Row) -> Result<Self>;

@@ -4,6 +4,7 @@
 //! The flow is one way: schema metadata ([`schema`]) -> query IR ([`query`])
 //! -> SQL rendering ([`render`]) -> execution.
 
+pub mod api;
 mod auth;
 mod client;
 mod db;

@@ -106,7 +106,7 @@ pub mod prelude {
     pub use crate::Entity;
     pub use trombase_core::__private::{DateTime, Utc};
     pub use trombase_core::permit::{Action, CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
-    pub use trombase_core::query::{count, Cols, Grouped, Query};
+    pub use trombase_core::query::{count, Cols, Direction, Grouped, Query};
     pub use trombase_core::{
         DbId, Error, Field, Filter, Json, Mutation, PermissionError, Relation, Session, SessionDb, Sql,
         TromBase,

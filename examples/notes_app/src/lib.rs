@@ -5,9 +5,6 @@
 //! with a `DATABASE_URL`).
 
 mod entities;
-mod errors;
-mod query_string;
-mod routes;
 
 pub use entities::{NewNote, Note, User};
 
@@ -30,14 +27,15 @@ pub async fn connect(database_url: &str) -> trombase::Result<TromBase> {
     Ok(trom)
 }
 
-/// The whole app: the API, the UI, and a log line per request.
+/// The whole app: the library's JSON API, the UI, JSON errors for the rest,
+/// and a log line per request.
 pub fn router(trom: TromBase) -> Router {
-    routes::api()
+    Router::new()
+        .merge(trombase::api::axum::router(trom))
         .route("/", get(|| async { Html(INDEX_HTML) }))
-        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
-        .layer(axum::middleware::from_fn(errors::json_errors))
+        .fallback(trombase::api::axum::not_found)
+        .layer(axum::middleware::from_fn(trombase::api::axum::json_errors))
         .layer(TraceLayer::new_for_http())
-        .with_state(trom)
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then finishes

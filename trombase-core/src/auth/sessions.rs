@@ -40,7 +40,14 @@ impl Auth {
     /// ```
     pub async fn require_session(&self, token: &str) -> Result<Session> {
         self.get_session_by_token(token).await?.ok_or_else(|| {
-            Error::Auth(AuthError::new(AuthErrorCode::SessionNotFound, "no live session for this token"))
+            let whole_header = token.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "));
+            let message = if whole_header {
+                "no live session for this token (pass the token itself, not the whole `Authorization` \
+                 value: `trombase::api::session_token` reads it from the headers)"
+            } else {
+                "no live session for this token"
+            };
+            Error::Auth(AuthError::new(AuthErrorCode::SessionNotFound, message))
         })
     }
 

@@ -5,7 +5,7 @@
 use futures_util::future::BoxFuture;
 use tokio_postgres::Row;
 
-use super::{CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
+use super::{Action, CreateOp, DeleteOp, Operation, Permit, ReadOp, UpdateOp};
 use crate::query::Predicate;
 use crate::schema::{EntityMeta, FieldMeta};
 use crate::{DbId, Entity, PermissionError, Result, Session, Sql, Value};
@@ -32,6 +32,7 @@ type CheckFn = for<'a> fn(&'a Session, &'a Sql<'a>, ErasedOp<'a>) -> BoxFuture<'
 #[derive(Clone, Copy)]
 pub struct EntityHandle {
     pub(crate) meta: &'static EntityMeta,
+    declared: &'static [Action],
     check: CheckFn,
 }
 
@@ -44,12 +45,18 @@ impl std::fmt::Debug for EntityHandle {
 impl EntityHandle {
     /// The handle of entity `E`.
     pub fn of<E: Entity>() -> Self {
-        EntityHandle { meta: E::META, check: check::<E> }
+        EntityHandle { meta: E::META, declared: E::DECLARED_ACTIONS, check: check::<E> }
     }
 
     /// A handle for bare metadata, whose permitters deny everything.
     pub(crate) fn deny_all(meta: &'static EntityMeta) -> Self {
-        EntityHandle { meta, check: deny_all }
+        EntityHandle { meta, declared: &[], check: deny_all }
+    }
+
+    /// The actions the entity declares a permitter for (the others are
+    /// always denied).
+    pub fn declared_actions(&self) -> &'static [Action] {
+        self.declared
     }
 
     /// The entity's metadata.

@@ -57,6 +57,11 @@ impl Schema {
         self.by_name.get(name).map(|&i| &self.handles[i])
     }
 
+    /// The registered entities, in registration order.
+    pub fn handles(&self) -> &[EntityHandle] {
+        &self.handles
+    }
+
     /// All entities, in registration order.
     pub fn entities(&self) -> &[&'static EntityMeta] {
         &self.entities

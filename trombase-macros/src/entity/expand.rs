@@ -254,7 +254,14 @@ fn permit_fn(entity: &Entity) -> TokenStream {
         .iter()
         .any(Option::is_none)
         .then(|| quote!(_ => ::std::boxed::Box::pin(async { __tb::Permit::undeclared() }),));
+    let declared =
+        entity.permits.iter().zip(ACTIONS).filter(|(path, _)| path.is_some()).map(|(_, action)| {
+            let variant = format_ident!("{}", capitalize(action));
+            quote!(__tb::Action::#variant)
+        });
     quote! {
+        const DECLARED_ACTIONS: &'static [__tb::Action] = &[#(#declared),*];
+
         fn permit<'a>(
             session: &'a __tb::Session,
             sql: &'a __tb::Sql<'a>,

@@ -21,9 +21,8 @@ const MAX_PAIRS: usize = 1000;
 const MAX_INDEX: usize = 20;
 
 /// The `action` of a select query string.
-pub fn select_action(query: &str) -> Result<Value, trombase::Error> {
-    let invalid =
-        |message: String| trombase::Error::validation("", format!("invalid query string: {message}"));
+pub fn select_action(query: &str) -> Result<Value, crate::Error> {
+    let invalid = |message: String| crate::Error::validation("", format!("invalid query string: {message}"));
     let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     if pairs.len() > MAX_PAIRS {
         return Err(invalid(format!("more than {MAX_PAIRS} parameters")));
@@ -40,8 +39,8 @@ pub fn select_action(query: &str) -> Result<Value, trombase::Error> {
     };
     match decoded.remove("action") {
         Some(action @ Value::Object(_)) => Ok(action),
-        Some(_) => Err(trombase::Error::validation("action", "expected an object")),
-        None => Err(trombase::Error::validation("action", "is required")),
+        Some(_) => Err(crate::Error::validation("action", "expected an object")),
+        None => Err(crate::Error::validation("action", "is required")),
     }
 }
 

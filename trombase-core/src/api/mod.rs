@@ -1,0 +1,242 @@
+//! The JSON API of the reference app (SPEC §9), framework-free: the routes,
+//! what each one does, and the OpenAPI document describing them. The
+//! `axum` and `actix-web` features serve it; any other framework can too,
+//! by handing [`Api::handle`] the route, the session token, the query string
+//! and the body.
+//!
+//! | Route | Body | Answer |
+//! |---|---|---|
+//! | `POST /api/auth/register`, `POST /api/auth/login` | `{"email","password"}` | `{"user","session"}` |
+//! | `POST /api/auth/logout` | `{"token"}` | `{"invalidated"}` |
+//! | `POST /api/auth/request-password-reset` | `{"email"}` | `{"accepted":true}` |
+//! | `POST /api/auth/validate-password-reset` | `{"token","newPassword"}` | `{"user","session"}` |
+//! | `POST /api/db/mutations` (session) | the mutation list | `{}` |
+//! | `GET /api/db/select?action[table]=...` (session) | | rows |
+//! | `POST /api/db/select` (session) | `{"action":{...}}` | rows |
+//! | `GET /api/openapi.json` | | the OpenAPI 3.1 document |
+//!
+//! The session comes from `Authorization: Bearer <token>` or
+//! `x-session-token` ([`session_token`]). Every error is JSON
+//! `{"message","name"}` (plus `code` for auth errors) with the status of
+//! [`Error::http_status`](crate::Error::http_status).
+//!
+//! ```no_run
+//! use trombase_core::api::{Api, Request, Route};
+//! # async fn run(trom: trombase_core::TromBase) {
+//! let api = Api::new(trom);
+//! let response = api
+//!     .handle(Route::Login, Request::body(br#"{"email":"a@example.com","password":"longenough"}"#))
+//!     .await;
+//! assert_eq!(response.status, 401);
+//! # }
+//! ```
+
+mod bodies;
+mod openapi;
+mod query_string;
+mod response;
+mod token;
+
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
+
+use std::sync::Arc;
+
+pub use query_string::select_action;
+pub use response::Response;
+pub use token::{session_token, TOKEN_HEADERS};
+
+use crate::{Error, Result, SessionDb, TromBase};
+use bodies::{Credentials, EmailBody, NewPasswordBody, SelectBody, TokenBody};
+
+/// The most bytes of a request body the API reads; more is a 413.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// `POST /api/auth/register`.
+    Register,
+    /// `POST /api/auth/login`.
+    Login,
+    /// `POST /api/auth/logout`.
+    Logout,
+    /// `POST /api/auth/request-password-reset`.
+    RequestPasswordReset,
+    /// `POST /api/auth/validate-password-reset`.
+    ValidatePasswordReset,
+    /// `POST /api/db/mutations`.
+    Mutations,
+    /// `POST /api/db/select`, the action in the body.
+    SelectPost,
+    /// `GET /api/db/select`, the action in the query string.
+    SelectGet,
+    /// `GET /api/openapi.json`.
+    OpenApi,
+}
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
+
+/// One route of the API: method, path, and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The method.
+    pub method: Method,
+    /// The path, from the root (`/api/auth/login`).
+    pub path: &'static str,
+    /// What it does.
+    pub route: Route,
+}
+
+/// Every route of the API, as a framework registers them.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint { method: Method::Post, path: "/api/auth/register", route: Route::Register },
+    Endpoint { method: Method::Post, path: "/api/auth/login", route: Route::Login },
+    Endpoint { method: Method::Post, path: "/api/auth/logout", route: Route::Logout },
+    Endpoint {
+        method: Method::Post,
+        path: "/api/auth/request-password-reset",
+        route: Route::RequestPasswordReset,
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/api/auth/validate-password-reset",
+        route: Route::ValidatePasswordReset,
+    },
+    Endpoint { method: Method::Post, path: "/api/db/mutations", route: Route::Mutations },
+    Endpoint { method: Method::Get, path: "/api/db/select", route: Route::SelectGet },
+    Endpoint { method: Method::Post, path: "/api/db/select", route: Route::SelectPost },
+    Endpoint { method: Method::Get, path: "/api/openapi.json", route: Route::OpenApi },
+];
+
+/// The methods a path takes, for the `Allow` header of a 405.
+pub fn allowed_methods(path: &str) -> &'static str {
+    match path {
+        "/api/db/select" => "GET, POST",
+        "/api/openapi.json" => "GET",
+        _ => "POST",
+    }
+}
+
+/// What a framework hands the API of one request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Request<'a> {
+    /// The session token ([`session_token`] of the headers).
+    pub token: Option<&'a str>,
+    /// The raw query string (without `?`).
+    pub query: Option<&'a str>,
+    /// The body (at most [`MAX_BODY_BYTES`]).
+    pub body: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    /// A request with only a body.
+    pub fn body(body: &'a [u8]) -> Self {
+        Request { body, ..Request::default() }
+    }
+}
+
+/// The JSON API over one [`TromBase`]: cheap to clone, shared by every
+/// request.
+#[derive(Clone)]
+pub struct Api {
+    trom: TromBase,
+    openapi: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// The API of `trom`'s registered entities (the OpenAPI document is
+    /// built here, once).
+    pub fn new(trom: TromBase) -> Api {
+        let document = openapi::document(&trom);
+        let openapi = serde_json::to_vec(&document).unwrap_or_default().into();
+        Api { trom, openapi }
+    }
+
+    /// The OpenAPI 3.1 document of the API, as `GET /api/openapi.json`
+    /// serves it.
+    pub fn openapi(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.openapi).unwrap_or_default()
+    }
+
+    /// The client it serves.
+    pub fn trombase(&self) -> &TromBase {
+        &self.trom
+    }
+
+    /// Answers one request of `route`. Never fails: errors are answered
+    /// with their JSON body and status.
+    pub async fn handle(&self, route: Route, request: Request<'_>) -> Response {
+        if route == Route::OpenApi {
+            return Response { status: 200, body: self.openapi.to_vec(), retry_after: None, allow: None };
+        }
+        match self.answer(route, request).await {
+            Ok(response) => response,
+            Err(err) => Response::error(&err),
+        }
+    }
+
+    async fn answer(&self, route: Route, request: Request<'_>) -> Result<Response> {
+        let auth = &self.trom.auth;
+        Ok(match route {
+            Route::Register => {
+                let Credentials { email, password } = bodies::parse(request.body)?;
+                Response::ok(&auth.register_with_username_password(&email, &password).await?)
+            }
+            Route::Login => {
+                let Credentials { email, password } = bodies::parse(request.body)?;
+                Response::ok(&auth.login_with_username_password(&email, &password).await?)
+            }
+            Route::Logout => {
+                let TokenBody { token } = bodies::parse(request.body)?;
+                Response::ok(&auth.invalidate_session_token(&token).await?)
+            }
+            Route::RequestPasswordReset => {
+                let EmailBody { email } = bodies::parse(request.body)?;
+                Response::ok(&auth.request_password_reset(&email).await?)
+            }
+            Route::ValidatePasswordReset => {
+                let NewPasswordBody { token, new_password } = bodies::parse(request.body)?;
+                Response::ok(&auth.validate_password_reset(&token, &new_password).await?)
+            }
+            Route::Mutations => {
+                let db = self.session_db(request.token).await?;
+                db.do_mutations_json(&crate::parse_json_body(request.body)?).await?;
+                Response::ok(&serde_json::json!({}))
+            }
+            Route::SelectPost => {
+                let db = self.session_db(request.token).await?;
+                let SelectBody { action } = bodies::parse(request.body)?;
+                Response::ok(&db.select_json(&action).await?)
+            }
+            Route::SelectGet => {
+                let db = self.session_db(request.token).await?;
+                let action = select_action(request.query.unwrap_or(""))?;
+                Response::ok(&db.select_json_from_query_string(&action).await?)
+            }
+            Route::OpenApi => Response::ok(&self.openapi()),
+        })
+    }
+
+    /// The data handle of the request's session, checked against the
+    /// database.
+    pub async fn session_db(&self, token: Option<&str>) -> Result<SessionDb, Error> {
+        let session = self.trom.auth.require_session(token.unwrap_or("")).await?;
+        Ok(self.trom.db.with_session(&session))
+    }
+}
