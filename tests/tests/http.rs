@@ -1,18 +1,85 @@
 #![allow(missing_docs)] // test fixtures, not API
-//! The reference app over real HTTP: a server on a random port, a real
+//! The example apps over real HTTP: a server on a random port, a real
 //! database, every route, every error status, and ownership through every
-//! route.
+//! route. The same walk runs against the axum reference app (notes) and the
+//! actix-web example (expenses), both serving the library's JSON API.
 
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use trombase::DbId;
 use trombase_tests::TestDb;
 
+/// Which example app serves.
+#[derive(Clone, Copy)]
+enum Example {
+    /// examples/notes_app (axum).
+    Notes,
+    /// examples/expenses_app (actix-web).
+    Expenses,
+}
+
+impl Example {
+    /// The owned entity.
+    const fn table(self) -> &'static str {
+        match self {
+            Example::Notes => "notes",
+            Example::Expenses => "expenses",
+        }
+    }
+
+    /// A text field of it, to filter and order by.
+    const fn label(self) -> &'static str {
+        match self {
+            Example::Notes => "title",
+            Example::Expenses => "description",
+        }
+    }
+
+    /// Its points-to relation to the owner.
+    const fn to_user(self) -> &'static str {
+        match self {
+            Example::Notes => "author",
+            Example::Expenses => "owner",
+        }
+    }
+
+    /// The users' resolves-to-many relation to it.
+    const fn from_user(self) -> &'static str {
+        self.table()
+    }
+
+    /// An insert payload of a row of `user_id` with this label.
+    fn payload(self, id: &str, label: &str, user_id: &str) -> Value {
+        let mut payload = match self {
+            Example::Notes => json!({"content": "c"}),
+            Example::Expenses => json!({"amountCents": 1250, "category": "food"}),
+        };
+        payload["id"] = json!(id);
+        payload[self.label()] = json!(label);
+        payload["userId"] = json!(user_id);
+        payload
+    }
+}
+
 struct App {
     _db: TestDb,
     base: String,
     http: Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _stop: Stop,
+}
+
+/// Stops the server when dropped.
+enum Stop {
+    Axum(#[allow(dead_code)] tokio::sync::oneshot::Sender<()>),
+    Actix(actix_web::dev::ServerHandle),
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        if let Stop::Actix(handle) = self {
+            drop(handle.stop(false));
+        }
+    }
 }
 
 /// The database the app starts on.
@@ -25,18 +92,33 @@ enum Layout {
 }
 
 impl App {
-    async fn start(layout: Layout) -> App {
+    async fn start(example: Example, layout: Layout) -> App {
         let db = TestDb::new().await;
         if let Layout::TypeScript = layout {
             trombase_tests::typescript::lay_out(&db.client().await).await;
         }
-        let trom = notes_app::connect(db.url()).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(notes_app::serve(listener, trom, async {
-            let _ = stopped.await;
-        }));
+        let (base, stop) = match example {
+            Example::Notes => {
+                let trom = notes_app::connect(db.url()).await.unwrap();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                tokio::spawn(notes_app::serve(listener, trom, async {
+                    let _ = stopped.await;
+                }));
+                (base, Stop::Axum(stop))
+            }
+            Example::Expenses => {
+                let trom = expenses_app::connect(db.url()).await.unwrap();
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                let server = expenses_app::server(listener, trom, 1).unwrap();
+                let handle = server.handle();
+                // actix-web runs on its own runtime, in its own thread.
+                std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+                (base, Stop::Actix(handle))
+            }
+        };
         App { _db: db, base, http: Client::new(), _stop: stop }
     }
 
@@ -86,29 +168,32 @@ impl App {
         )
     }
 
-    async fn insert_note(&self, token: &str, user_id: &str, title: &str) -> String {
+    async fn insert_row(&self, example: Example, token: &str, user_id: &str, label: &str) -> String {
         let id = DbId::new().to_string();
+        let payload = example.payload(&id, label, user_id);
         let (status, body) = self
             .post(
                 "/api/db/mutations",
                 Some(token),
-                json!([{"action": "insert", "table": "notes", "payload": {"id": id, "title": title, "content": "c", "userId": user_id}}]),
+                json!([{"action": "insert", "table": example.table(), "payload": payload}]),
             )
             .await;
         assert_eq!((status, body), (StatusCode::OK, json!({})));
         id
     }
 
-    async fn titles(&self, token: &str) -> Vec<String> {
+    /// The labels of the rows `token` reads, in order.
+    async fn labels(&self, example: Example, token: &str) -> Vec<String> {
+        let label = example.label();
         let (status, rows) = self
             .post(
                 "/api/db/select",
                 Some(token),
-                json!({"action": {"table": "notes", "orderBy": [{"field": "title"}]}}),
+                json!({"action": {"table": example.table(), "orderBy": [{"field": label}]}}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{rows}");
-        rows.as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap().to_owned()).collect()
+        rows.as_array().unwrap().iter().map(|r| r[label].as_str().unwrap().to_owned()).collect()
     }
 }
 
@@ -121,14 +206,19 @@ fn assert_error(response: (StatusCode, Value), status: StatusCode, name: &str) -
 
 /// Every HTTP test, on a fresh database and on one the TypeScript library laid out.
 macro_rules! http_suite {
-    ($name:ident, $layout:expr) => {
+    ($name:ident, $example:expr, $layout:expr) => {
         mod $name {
             use super::*;
+            const EXAMPLE: Example = $example;
             const LAYOUT: Layout = $layout;
+            const TABLE: &str = EXAMPLE.table();
+            const LABEL: &str = EXAMPLE.label();
+            const TO_USER: &str = EXAMPLE.to_user();
+            const FROM_USER: &str = EXAMPLE.from_user();
 
 #[tokio::test]
 async fn auth_routes_answer_the_documented_shapes() {
-    let app = App::start(LAYOUT).await;
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (status, body) = app
         .post("/api/auth/register", None, json!({"email": " Ada@Example.COM", "password": "correct horse"}))
         .await;
@@ -188,37 +278,37 @@ async fn auth_routes_answer_the_documented_shapes() {
     let (status, out) = app.post("/api/auth/logout", None, json!({"token": token})).await;
     assert_eq!((status, out), (StatusCode::OK, json!({"invalidated": false})));
     // A logged-out token is refused by the data routes.
-    let refused = app.post("/api/db/select", Some(token), json!({"action": {"table": "notes"}})).await;
+    let refused = app.post("/api/db/select", Some(token), json!({"action": {"table": TABLE}})).await;
     assert_eq!(assert_error(refused, StatusCode::UNAUTHORIZED, "AuthError")["code"], "SESSION_NOT_FOUND");
 }
 
 #[tokio::test]
 async fn data_routes_and_their_error_statuses() {
-    let app = App::start(LAYOUT).await;
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;
-    let a = app.insert_note(&token, &me, "a").await;
-    app.insert_note(&token, &me, "b").await;
-    assert_eq!(app.titles(&token).await, ["a", "b"]);
+    let a = app.insert_row(EXAMPLE, &token, &me, "a").await;
+    app.insert_row(EXAMPLE, &token, &me, "b").await;
+    assert_eq!(app.labels(EXAMPLE, &token).await, ["a", "b"]);
 
     // update, delete
     let (status, _) = app
         .post(
             "/api/db/mutations",
             Some(&token),
-            json!([{"action": "update", "table": "notes", "id": a, "payload": {"title": "a2"}}]),
+            json!([{"action": "update", "table": TABLE, "id": a, "payload": {LABEL: "a2"}}]),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(app.titles(&token).await, ["a2", "b"]);
+    assert_eq!(app.labels(EXAMPLE, &token).await, ["a2", "b"]);
 
     // No session, bad session: 401.
     assert_error(
-        app.post("/api/db/select", None, json!({"action": {"table": "notes"}})).await,
+        app.post("/api/db/select", None, json!({"action": {"table": TABLE}})).await,
         StatusCode::UNAUTHORIZED,
         "AuthError",
     );
     assert_error(
-        app.get("/api/db/select?action[table]=notes", Some("garbage")).await,
+        app.get(&format!("/api/db/select?action[table]={TABLE}"), Some("garbage")).await,
         StatusCode::UNAUTHORIZED,
         "AuthError",
     );
@@ -247,7 +337,7 @@ async fn data_routes_and_their_error_statuses() {
         app.post(
             "/api/db/mutations",
             Some(&token),
-            json!([{"action": "update", "table": "notes", "id": a, "payload": {"userId": me}}]),
+            json!([{"action": "update", "table": TABLE, "id": a, "payload": {"userId": me}}]),
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -259,7 +349,7 @@ async fn data_routes_and_their_error_statuses() {
         app.post(
             "/api/db/mutations",
             Some(&token),
-            json!([{"action": "delete", "table": "notes", "id": missing}]),
+            json!([{"action": "delete", "table": TABLE, "id": missing}]),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -270,7 +360,7 @@ async fn data_routes_and_their_error_statuses() {
         app.post(
             "/api/db/mutations",
             Some(&token),
-            json!([{"action": "insert", "table": "notes", "payload": {"id": a, "title": "dup", "content": "", "userId": me}}]),
+            json!([{"action": "insert", "table": TABLE, "payload": EXAMPLE.payload(&a, "dup", &me)}]),
         )
         .await,
         StatusCode::CONFLICT,
@@ -287,31 +377,31 @@ async fn data_routes_and_their_error_statuses() {
         StatusCode::FORBIDDEN,
         "PermissionError",
     );
-    assert_eq!(app.titles(&token).await, ["a2", "b"], "no failed request changed anything");
+    assert_eq!(app.labels(EXAMPLE, &token).await, ["a2", "b"], "no failed request changed anything");
 }
 
 #[tokio::test]
-async fn another_users_notes_are_out_of_reach_through_every_route() {
-    let app = App::start(LAYOUT).await;
+async fn another_users_rows_are_out_of_reach_through_every_route() {
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (ada, ada_id) = app.user("ada@example.com").await;
     let (bob, bob_id) = app.user("bob@example.com").await;
-    let adas = app.insert_note(&ada, &ada_id, "ada's").await;
+    let adas = app.insert_row(EXAMPLE, &ada, &ada_id, "ada's").await;
 
-    // Read: Bob sees none of Ada's notes, by any route or trick.
-    assert!(app.titles(&bob).await.is_empty());
+    // Read: Bob sees none of Ada's rows, by any route or trick.
+    assert!(app.labels(EXAMPLE, &bob).await.is_empty());
     let (_, rows) =
-        app.get(&format!("/api/db/select?action[table]=notes&action[where][id]={adas}"), Some(&bob)).await;
+        app.get(&format!("/api/db/select?action[table]={TABLE}&action[where][id]={adas}"), Some(&bob)).await;
     assert_eq!(rows, json!([]));
     let (_, users) = app
         .post(
             "/api/db/select",
             Some(&bob),
-            json!({"action": {"table": "users", "with": {"notes": true}, "orderBy": [{"field": "email"}]}}),
+            json!({"action": {"table": "users", "with": {FROM_USER: true}, "orderBy": [{"field": "email"}]}}),
         )
         .await;
     assert_eq!(users.as_array().unwrap().len(), 1, "a user reads only their own row: {users}");
     assert_eq!(users[0]["id"], json!(bob_id));
-    assert!(users[0]["notes"].as_array().unwrap().is_empty(), "{users}");
+    assert!(users[0][FROM_USER].as_array().unwrap().is_empty(), "{users}");
     let (_, emails) = app
         .post(
             "/api/db/select",
@@ -324,7 +414,7 @@ async fn another_users_notes_are_out_of_reach_through_every_route() {
         .post(
             "/api/db/select",
             Some(&bob),
-            json!({"action": {"table": "notes", "aggregates": {"n": {"fn": "count"}}}}),
+            json!({"action": {"table": TABLE, "aggregates": {"n": {"fn": "count"}}}}),
         )
         .await;
     assert_eq!(count, json!([{"n": 0}]));
@@ -334,12 +424,12 @@ async fn another_users_notes_are_out_of_reach_through_every_route() {
         .post(
             "/api/db/mutations",
             Some(&bob),
-            json!([{"action": "update", "table": "notes", "id": adas, "payload": {"title": "bob's now"}}]),
+            json!([{"action": "update", "table": TABLE, "id": adas, "payload": {LABEL: "bob's now"}}]),
         )
         .await;
     assert_error(edit, StatusCode::FORBIDDEN, "PermissionError");
     let delete = app
-        .post("/api/db/mutations", Some(&bob), json!([{"action": "delete", "table": "notes", "id": [adas]}]))
+        .post("/api/db/mutations", Some(&bob), json!([{"action": "delete", "table": TABLE, "id": [adas]}]))
         .await;
     assert_error(delete, StatusCode::FORBIDDEN, "PermissionError");
     // Create in Ada's name: refused.
@@ -347,21 +437,21 @@ async fn another_users_notes_are_out_of_reach_through_every_route() {
         .post(
             "/api/db/mutations",
             Some(&bob),
-            json!([{"action": "insert", "table": "notes", "payload": {"id": DbId::new().to_string(), "title": "x", "content": "", "userId": ada_id}}]),
+            json!([{"action": "insert", "table": TABLE, "payload": EXAMPLE.payload(&DbId::new().to_string(), "x", &ada_id)}]),
         )
         .await;
     assert_error(forged, StatusCode::FORBIDDEN, "PermissionError");
-    assert_eq!(app.titles(&ada).await, ["ada's"]);
-    assert!(app.titles(&bob).await.is_empty());
+    assert_eq!(app.labels(EXAMPLE, &ada).await, ["ada's"]);
+    assert!(app.labels(EXAMPLE, &bob).await.is_empty());
     let _ = bob_id;
 }
 
 #[tokio::test]
 async fn every_array_format_of_qs_reads_the_same() {
-    let app = App::start(LAYOUT).await;
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;
     for title in ["b", "a", "c"] {
-        app.insert_note(&token, &me, title).await;
+        app.insert_row(EXAMPLE, &token, &me, title).await;
     }
     let forms = [
         // indices (qs's default), brackets, repeat; each as qs.stringify writes it
@@ -369,42 +459,43 @@ async fn every_array_format_of_qs_reads_the_same() {
         "action[table]=notes&action[columns][]=title&action[orderBy][][field]=title&action[orderBy][][direction]=asc&action[limit]=2",
         "action%5Btable%5D=notes&action%5Bcolumns%5D%5B%5D=title&action%5BorderBy%5D%5B%5D%5Bfield%5D=title&action%5Blimit%5D=2",
         "action[table]=notes&action[columns]=title&action[columns]=id&action[orderBy][0][field]=title&action[limit]=2",
-    ];
+    ]
+    .map(|form| form.replace("=notes", &format!("={TABLE}")).replace("title", LABEL));
     for query in forms {
         let (status, rows) = app.get(&format!("/api/db/select?{query}"), Some(&token)).await;
         assert_eq!(status, StatusCode::OK, "{query}: {rows}");
-        let titles: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect();
+        let titles: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r[LABEL].as_str().unwrap()).collect();
         assert_eq!(titles, ["a", "b"], "{query}");
     }
 }
 
 #[tokio::test]
 async fn the_query_string_select_works_as_qs_sends_it() {
-    let app = App::start(LAYOUT).await;
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;
     for title in ["one", "two", "three"] {
-        app.insert_note(&token, &me, title).await;
+        app.insert_row(EXAMPLE, &token, &me, title).await;
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     // qs's default encoding: brackets percent-encoded.
     let query = format!(
-        "action%5Btable%5D=notes&action%5Bwhere%5D%5BuserId%5D={me}&action%5BorderBy%5D%5B0%5D%5Bfield%5D=createdAt\
-         &action%5BorderBy%5D%5B0%5D%5Bdirection%5D=desc&action%5Blimit%5D=2&action%5Bwith%5D%5Bauthor%5D=true"
+        "action%5Btable%5D={TABLE}&action%5Bwhere%5D%5BuserId%5D={me}&action%5BorderBy%5D%5B0%5D%5Bfield%5D=createdAt\
+         &action%5BorderBy%5D%5B0%5D%5Bdirection%5D=desc&action%5Blimit%5D=2&action%5Bwith%5D%5B{TO_USER}%5D=true"
     );
     let (status, rows) = app.get(&format!("/api/db/select?{query}"), Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{rows}");
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.iter().map(|r| r["title"].as_str().unwrap()).collect::<Vec<_>>(), ["three", "two"]);
-    assert_eq!(rows[0]["author"]["email"], "ada@example.com");
+    assert_eq!(rows.iter().map(|r| r[LABEL].as_str().unwrap()).collect::<Vec<_>>(), ["three", "two"]);
+    assert_eq!(rows[0][TO_USER]["email"], "ada@example.com");
     // Unencoded brackets and a filter operator work too.
-    let (_, rows) = app.get("/api/db/select?action[table]=notes&action[where][title][like]=t%25&action[orderBy][0][field]=title", Some(&token)).await;
+    let (_, rows) = app.get(&format!("/api/db/select?action[table]={TABLE}&action[where][{LABEL}][like]=t%25&action[orderBy][0][field]={LABEL}"), Some(&token)).await;
     assert_eq!(
-        rows.as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect::<Vec<_>>(),
+        rows.as_array().unwrap().iter().map(|r| r[LABEL].as_str().unwrap()).collect::<Vec<_>>(),
         ["three", "two"]
     );
     // A malformed one is a 400.
     assert_error(
-        app.get("/api/db/select?action[limit]=-1&action[table]=notes", Some(&token)).await,
+        app.get(&format!("/api/db/select?action[limit]=-1&action[table]={TABLE}"), Some(&token)).await,
         StatusCode::BAD_REQUEST,
         "ValidationError",
     );
@@ -416,17 +507,8 @@ async fn the_query_string_select_works_as_qs_sends_it() {
 }
 
 #[tokio::test]
-async fn the_web_ui_is_served_at_the_root() {
-    let app = App::start(LAYOUT).await;
-    let response = app.http.get(format!("{}/", app.base)).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap();
-    assert!(html.contains("<title>TromBase notes</title>"));
-}
-
-#[tokio::test]
 async fn every_error_status_has_a_json_body() {
-    let app = App::start(LAYOUT).await;
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, _) = app.user("ada@example.com").await;
     let is_error_body = |body: &Value| body["message"].is_string() && body["name"].is_string();
 
@@ -457,7 +539,7 @@ async fn every_error_status_has_a_json_body() {
     assert_eq!(status, StatusCode::URI_TOO_LONG);
     assert!(is_error_body(&body), "{body}");
 
-    let mut request = app.http.get(format!("{}/api/db/select?action[table]=notes", app.base));
+    let mut request = app.http.get(format!("{}/api/db/select?action[table]={TABLE}", app.base));
     for i in 0..80 {
         request = request.header(format!("x-filler-{i}"), "y");
     }
@@ -471,26 +553,148 @@ async fn every_error_status_has_a_json_body() {
 
 #[tokio::test]
 async fn client_mistakes_in_queries_are_400s_with_a_path() {
-    let app = App::start(LAYOUT).await;
+    let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, _) = app.user("ada@example.com").await;
     let (status, body) = app
         .post(
             "/api/db/select",
             Some(&token),
-            json!({"action": {"table": "notes", "where": {"title": {"like": "abc\\"}}}}),
+            json!({"action": {"table": TABLE, "where": {LABEL: {"like": "abc\\"}}}}),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("where.title.like"), "{body}");
-    let deep = json!({"action": {"table": "notes", "limit": 1000, "with": {"author": {"with": {"notes": {"limit": 1000}}}}}});
+    assert!(body["message"].as_str().unwrap().contains(&format!("where.{LABEL}.like")), "{body}");
+    let deep = json!({"action": {"table": TABLE, "limit": 1000, "with": {TO_USER: {"with": {FROM_USER: {"limit": 1000}}}}}});
     let (status, body) = app.post("/api/db/select", Some(&token), deep).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["name"], json!("ValidationError"));
+}
+
+#[tokio::test]
+async fn the_token_is_read_from_a_bearer_header_too() {
+    let app = App::start(EXAMPLE, LAYOUT).await;
+    let (token, me) = app.user("ada@example.com").await;
+    app.insert_row(EXAMPLE, &token, &me, "mine").await;
+    let select = |authorization: String| {
+        app.http
+            .post(format!("{}/api/db/select", app.base))
+            .header("authorization", authorization)
+            .json(&json!({"action": {"table": TABLE, "columns": [LABEL]}}))
+            .send()
+    };
+    let response = select(format!("Bearer {token}")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!([{LABEL: "mine"}]));
+    let response = select(format!("bearer {token}")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the scheme in any case");
+    for refused in ["Bearer garbage".to_owned(), format!("Basic {token}"), "Bearer ".to_owned()] {
+        let response = select(refused.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{refused}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "SESSION_NOT_FOUND", "{refused}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_entity() {
+    let app = App::start(EXAMPLE, LAYOUT).await;
+    let (status, doc) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for endpoint in trombase::api::ENDPOINTS {
+        let method = match endpoint.method {
+            trombase::api::Method::Get => "get",
+            trombase::api::Method::Post => "post",
+        };
+        assert!(doc["paths"][endpoint.path][method].is_object(), "{} {}", method, endpoint.path);
+    }
+    let schemas = &doc["components"]["schemas"];
+    let rust_name = match EXAMPLE {
+        Example::Notes => "Note",
+        Example::Expenses => "Expense",
+    };
+    for suffix in ["Row", "Insert", "Update", "Delete", "Filter", "Select", "Embed"] {
+        assert!(schemas[format!("{rust_name}{suffix}")].is_object(), "{rust_name}{suffix}");
+    }
+    // Users are read-only: no mutation of them is offered.
+    let mutations = schemas["Mutations"]["items"]["oneOf"].as_array().unwrap();
+    assert_eq!(mutations.len(), 3, "{mutations:?}");
+    assert!(!mutations.iter().any(|m| m["$ref"].as_str().unwrap().contains("User")));
+    let insert = &schemas[format!("{rust_name}Insert")]["properties"]["payload"];
+    assert!(insert["required"].as_array().unwrap().contains(&json!(LABEL)), "{insert}");
+    assert!(insert["properties"].get("createdAt").is_none(), "managed timestamps are not payload: {insert}");
 }
 
         }
     };
 }
 
-http_suite!(fresh, Layout::Fresh);
-http_suite!(typescript_layout, Layout::TypeScript);
+http_suite!(notes, Example::Notes, Layout::Fresh);
+http_suite!(notes_on_typescript_layout, Example::Notes, Layout::TypeScript);
+http_suite!(expenses, Example::Expenses, Layout::Fresh);
+
+#[tokio::test]
+async fn the_web_ui_is_served_at_the_root() {
+    let app = App::start(Example::Notes, Layout::Fresh).await;
+    let response = app.http.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<title>TromBase notes</title>"));
+}
+
+/// The actix-web example's own typed routes: a filtered, ordered list and
+/// totals by aggregate, each of the session's rows only.
+#[tokio::test]
+async fn the_expenses_app_lists_and_totals_only_the_sessions_expenses() {
+    let app = App::start(Example::Expenses, Layout::Fresh).await;
+    let (ada, ada_id) = app.user("ada@example.com").await;
+    let (bob, bob_id) = app.user("bob@example.com").await;
+    let expense = |id: String, description: &str, cents: i64, category: &str, user: &str| {
+        json!({"action": "insert", "table": "expenses", "payload": {"id": id, "description": description,
+            "amountCents": cents, "category": category, "userId": user}})
+    };
+    let new_id = || DbId::new().to_string();
+    let (status, _) = app
+        .post(
+            "/api/db/mutations",
+            Some(&ada),
+            json!([
+                expense(new_id(), "lunch", 1200, "food", &ada_id),
+                expense(new_id(), "train", 5000, "travel", &ada_id)
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, _) = app
+        .post("/api/db/mutations", Some(&ada), json!([expense(new_id(), "dinner", 3000, "food", &ada_id)]))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .post("/api/db/mutations", Some(&bob), json!([expense(new_id(), "bob's", 99, "food", &bob_id)]))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, food) = app.get("/expenses?category=food", Some(&ada)).await;
+    assert_eq!(status, StatusCode::OK, "{food}");
+    let descriptions: Vec<&str> =
+        food.as_array().unwrap().iter().map(|e| e["description"].as_str().unwrap()).collect();
+    assert_eq!(descriptions, ["dinner", "lunch"], "newest first, food only, Ada's only");
+    assert_eq!(food[0]["amountCents"], 3000);
+
+    let (status, totals) = app.get("/expenses/totals", Some(&ada)).await;
+    assert_eq!(status, StatusCode::OK, "{totals}");
+    assert_eq!(
+        totals,
+        json!([{"category": "travel", "totalCents": 5000, "count": 1}, {"category": "food", "totalCents": 4200, "count": 2}])
+    );
+    let (_, totals) = app.get("/expenses/totals", Some(&bob)).await;
+    assert_eq!(totals, json!([{"category": "food", "totalCents": 99, "count": 1}]));
+
+    assert_error(app.get("/expenses", None).await, StatusCode::UNAUTHORIZED, "AuthError");
+    assert_error(
+        app.get("/expenses?limit=many", Some(&ada)).await,
+        StatusCode::BAD_REQUEST,
+        "ValidationError",
+    );
+}

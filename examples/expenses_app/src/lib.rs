@@ -36,7 +36,8 @@ struct ListQuery {
 
 /// The session's expenses, newest first.
 async fn list(db: SessionDb, query: web::Query<ListQuery>) -> trombase::Result<web::Json<serde_json::Value>> {
-    let mut expenses = Expense::query().order_by(Expense::CREATED_AT.desc()).limit(query.limit.unwrap_or(50).min(500));
+    let mut expenses =
+        Expense::query().order_by(Expense::CREATED_AT.desc()).limit(query.limit.unwrap_or(50).min(500));
     if let Some(category) = &query.category {
         expenses = expenses.filter(Expense::CATEGORY.eq(category.clone()));
     }
@@ -60,9 +61,10 @@ pub fn configure(trom: TromBase) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         config
             .app_data(web::Data::new(trom.clone()))
-            .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                trombase::Error::validation("query", err.to_string()).into()
-            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|err, _| trombase::Error::validation("query", err.to_string()).into()),
+            )
             .service(trombase::api::actix::scope(trom))
             .route("/expenses", web::get().to(list))
             .route("/expenses/totals", web::get().to(totals))
@@ -77,8 +79,13 @@ pub fn server(
     trom: TromBase,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
-    Ok(HttpServer::new(move || App::new().configure(configure(trom.clone())))
-        .workers(workers)
-        .listen(listener)?
-        .run())
+    Ok(HttpServer::new(move || {
+        App::new()
+            .configure(configure(trom.clone()))
+            .wrap(actix_web::middleware::from_fn(trombase::api::actix::json_errors))
+            .wrap(actix_web::middleware::Logger::default())
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run())
 }

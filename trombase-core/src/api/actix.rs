@@ -20,6 +20,7 @@
 //!         .service(trombase::api::actix::scope(trom.clone())) // /api/auth/..., /api/db/..., /api/openapi.json
 //!         .route("/me", web::get().to(me))
 //!         .default_service(web::to(trombase::api::actix::not_found))
+//!         .wrap(actix_web::middleware::from_fn(trombase::api::actix::json_errors))
 //! })
 //! .bind(("127.0.0.1", 3000))?
 //! .run()
@@ -30,14 +31,17 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError, Scope};
 use futures_util::StreamExt;
 
 use super::{
-    allowed_methods, session_token, Api, Method, Request, Response, Route, ENDPOINTS, MAX_BODY_BYTES,
+    allowed_methods, refuse_oversized, session_token, Api, Method, Request, Response, Route, ENDPOINTS,
+    MAX_BODY_BYTES,
 };
 use crate::{Error, SchemaError, Session, SessionDb, TromBase};
 
@@ -126,6 +130,38 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         into_response(Response::error(self))
     }
+}
+
+/// Middleware (`.wrap(actix_web::middleware::from_fn(json_errors))`) that
+/// refuses oversized request targets (414) and headers (431) with the API's
+/// JSON error body ([`refuse_oversized`]), and gives every error response
+/// without a JSON body (the framework's own 404, 405, 413, ...) that body.
+pub async fn json_errors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let uri_bytes = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let headers = request.headers().iter().map(|(name, value)| (name.as_str().len(), value.len()));
+    if let Some(refusal) = refuse_oversized(uri_bytes, headers) {
+        return Ok(request.into_response(into_response(refusal)));
+    }
+    let response = next.call(request).await?;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let (request, _) = response.into_parts();
+        let mut replaced = into_response(Response::status(status.as_u16()));
+        if let Some(allow) = allow {
+            replaced.headers_mut().insert(header::ALLOW, allow);
+        }
+        return Ok(ServiceResponse::new(request, replaced));
+    }
+    Ok(response.map_into_boxed_body())
 }
 
 /// A JSON 404, for an app's `default_service`.

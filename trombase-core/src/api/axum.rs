@@ -29,7 +29,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use super::{
-    allowed_methods, session_token, Api, Method, Request as ApiRequest, Response, ENDPOINTS, MAX_BODY_BYTES,
+    allowed_methods, refuse_oversized, session_token, Api, Method, Request as ApiRequest, Response,
+    ENDPOINTS, MAX_BODY_BYTES,
 };
 use crate::{Error, Session, SessionDb, TromBase};
 
@@ -138,23 +139,15 @@ pub async fn not_found() -> axum::response::Response {
     into_response(Response::status(404))
 }
 
-/// The longest request target read (bytes); longer is a 414.
-const MAX_URI: usize = 8 * 1024;
-/// The most header bytes and headers read; more is a 431.
-const MAX_HEADER_BYTES: usize = 16 * 1024;
-const MAX_HEADERS: usize = 64;
-
 /// Middleware (`axum::middleware::from_fn(json_errors)`) that refuses
 /// oversized request targets (414) and headers (431) with the API's JSON
-/// error body, and gives every error response without a JSON body (the
-/// framework's own 404, 405, 413, ...) that body.
+/// error body ([`refuse_oversized`]), and gives every error response
+/// without a JSON body (the framework's own 404, 405, 413, ...) that body.
 pub async fn json_errors(request: Request, next: Next) -> axum::response::Response {
-    let header_bytes: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    if request.uri().to_string().len() > MAX_URI {
-        return into_response(Response::status(414));
-    }
-    if request.headers().len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
-        return into_response(Response::status(431));
+    let uri_bytes = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let headers = request.headers().iter().map(|(name, value)| (name.as_str().len(), value.len()));
+    if let Some(refusal) = refuse_oversized(uri_bytes, headers) {
+        return into_response(refusal);
     }
     let response = next.run(request).await;
     let status = response.status();

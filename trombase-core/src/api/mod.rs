@@ -53,6 +53,28 @@ use bodies::{Credentials, EmailBody, NewPasswordBody, SelectBody, TokenBody};
 
 /// The most bytes of a request body the API reads; more is a 413.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The longest request target (path and query) the `json_errors`
+/// middlewares let through; longer is a 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes the `json_errors` middlewares let through; more
+/// is a 431. (Below the HTTP servers' own limits, which answer without a
+/// body.)
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most headers the `json_errors` middlewares let through; more is a 431.
+pub const MAX_HEADERS: usize = 64;
+
+/// The JSON refusal of a request whose target or headers are too large:
+/// 414 past [`MAX_URI_BYTES`], 431 past [`MAX_HEADERS`] or
+/// [`MAX_HEADER_BYTES`] (`headers` as `(name, value)` lengths; each
+/// header counts its name, value and 4 bytes).
+pub fn refuse_oversized(uri_bytes: usize, headers: impl Iterator<Item = (usize, usize)>) -> Option<Response> {
+    if uri_bytes > MAX_URI_BYTES {
+        return Some(Response::status(414));
+    }
+    let (count, bytes) =
+        headers.fold((0, 0), |(count, bytes), (name, value)| (count + 1, bytes + name + value + 4));
+    (count > MAX_HEADERS || bytes > MAX_HEADER_BYTES).then(|| Response::status(431))
+}
 
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
