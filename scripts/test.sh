@@ -9,11 +9,13 @@
 #   fmt check, clippy (-D warnings), tests (nextest if installed, else
 #   cargo test), the integration suite again through PgBouncer in
 #   transaction mode (scripts/ensure-pgbouncer.sh), doctests, rustdoc
-#   (-D warnings), a smoke run of the benchmarks.
+#   (-D warnings), Schemathesis against the reference app's OpenAPI
+#   document (scripts/schemathesis.sh), a smoke run of the benchmarks.
 #
 # Environment:
 #   TROMBASE_SKIP_LINT=1   skip the fmt and clippy steps (quick local runs)
 #   TROMBASE_SKIP_PGBOUNCER=1  skip the run through PgBouncer
+#   TROMBASE_SKIP_SCHEMATHESIS=1  skip the Schemathesis run
 #   DATABASE_URL           use this server instead of finding/starting one
 #   CI                     when set (not "false"), cargo output is uncoloured
 # See scripts/ensure-postgres.sh for the other TROMBASE_* knobs.
@@ -87,6 +89,16 @@ if [[ -n "$pooler_url" ]]; then
     TROMBASE_TEST_POOLER_URL="$pooler_url" cargo test -p trombase-tests --no-fail-fast -- \
       --skip compile_time_guarantees 2>&1 | tee "$logdir/pooled.log"
   fi
+fi
+
+# The JSON API against its own OpenAPI document, property-based: no 5xx,
+# only documented statuses and bodies (a small example count here; see
+# scripts/schemathesis.sh for longer runs).
+if [[ "${TROMBASE_SKIP_SCHEMATHESIS:-0}" == "1" ]]; then
+  step "schemathesis skipped (TROMBASE_SKIP_SCHEMATHESIS=1)"
+else
+  step "bash scripts/schemathesis.sh 25 notes (Schemathesis against the reference app)"
+  bash scripts/schemathesis.sh 25 notes
 fi
 
 step "cargo test --workspace --doc"

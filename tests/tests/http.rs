@@ -587,6 +587,18 @@ async fn the_token_is_read_from_a_bearer_header_too() {
     assert_eq!(response.json::<Value>().await.unwrap(), json!([{LABEL: "mine"}]));
     let response = select(format!("bearer {token}")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "the scheme in any case");
+    // One credential per request: an Authorization header that holds no
+    // live Bearer token is not rescued by a good x-session-token.
+    let both = app
+        .http
+        .post(format!("{}/api/db/select", app.base))
+        .header("authorization", "Bearer garbage")
+        .header("x-session-token", &token)
+        .json(&json!({"action": {"table": TABLE}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), StatusCode::UNAUTHORIZED);
     for refused in ["Bearer garbage".to_owned(), format!("Basic {token}"), "Bearer ".to_owned()] {
         let response = select(refused.clone()).await.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{refused}");

@@ -2,27 +2,31 @@
 
 /// The session token of a request, from its headers: `Authorization:
 /// Bearer <token>` (the scheme in any case), else `x-session-token: <token>`
-/// (what the TypeScript library's clients send). `None` when neither holds
-/// one; an `Authorization` header of another scheme is ignored.
+/// (what the TypeScript library's clients send). A request carries one
+/// credential: when an `Authorization` header is there it alone counts, so
+/// one that is not a Bearer token means no session, whatever
+/// `x-session-token` says. `None` when there is no token.
 ///
 /// ```
 /// use trombase_core::api::session_token;
 /// assert_eq!(session_token(Some("Bearer abc"), None), Some("abc"));
 /// assert_eq!(session_token(Some("bearer  abc "), None), Some("abc"));
 /// assert_eq!(session_token(None, Some("abc")), Some("abc"));
-/// assert_eq!(session_token(Some("Basic dXNlcg=="), Some("abc")), Some("abc"));
-/// assert_eq!(session_token(Some("Bearer "), None), None);
+/// assert_eq!(session_token(Some("Basic dXNlcg=="), Some("abc")), None);
+/// assert_eq!(session_token(Some("Bearer "), Some("abc")), None);
 /// ```
 pub fn session_token<'a>(
     authorization: Option<&'a str>,
     x_session_token: Option<&'a str>,
 ) -> Option<&'a str> {
-    let bearer = authorization.and_then(|value| {
-        let value = value.trim();
-        let (scheme, token) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
-    bearer.or(x_session_token.map(str::trim)).filter(|token| !token.is_empty())
+    let token = match authorization {
+        Some(value) => {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())?
+        }
+        None => x_session_token?.trim(),
+    };
+    (!token.is_empty()).then_some(token)
 }
 
 /// The header names [`session_token`] reads, lowercase.

@@ -12,7 +12,7 @@ mod config;
 mod email_address;
 mod emails;
 mod login;
-mod password;
+pub(crate) mod password;
 mod register;
 mod reset;
 mod sessions;

@@ -7,6 +7,7 @@ mod entities;
 
 use serde_json::{json, Map, Value as Json};
 
+use crate::auth::password;
 use crate::permit::Action;
 use crate::TromBase;
 
@@ -81,12 +82,11 @@ pub(super) fn document(trom: &TromBase) -> Json {
 }
 
 fn paths(tables: &[&str]) -> Json {
-    let credentials = body("Credentials");
     json!({
         "/api/auth/register": {"post": operation("register", "Creates an account and its first session.",
-            Some(credentials.clone()), "SignedIn", &[400, 409], false)},
+            Some(body("Registration")), "SignedIn", &[400, 409], false)},
         "/api/auth/login": {"post": operation("login", "Signs in with email and password.",
-            Some(credentials), "SignedIn", &[400, 401], false)},
+            Some(body("Credentials")), "SignedIn", &[400, 401], false)},
         "/api/auth/logout": {"post": operation("logout", "Ends the session of a token.",
             Some(body("TokenBody")), "LogoutResult", &[400], false)},
         "/api/auth/request-password-reset": {"post": operation("requestPasswordReset",
@@ -235,11 +235,20 @@ fn any_of(items: Vec<Json>) -> Json {
     }
 }
 
+/// The shape of the addresses the auth system takes (it also bounds the
+/// local part to 64 characters and each domain label to 63).
+const EMAIL_PATTERN: &str = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@\
+     [A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$";
+
 /// The schemas of the auth routes and the error body.
 fn base_schemas() -> Map<String, Json> {
     let strict = |properties: Json, required: &[&str]| json!({"type": "object", "additionalProperties": false, "required": required, "properties": properties});
     let epoch_ms = json!({"type": "integer", "description": "Milliseconds since the Unix epoch."});
     let id = entities::id_schema(false);
+    let email = json!({"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN,
+        "description": "Trimmed and lower-cased by the server."});
+    let new_password =
+        json!({"type": "string", "minLength": password::MIN_CHARS, "maxLength": password::MAX_CHARS});
     let schemas = json!({
         "Error": strict(json!({
             "message": {"type": "string"},
@@ -247,9 +256,10 @@ fn base_schemas() -> Map<String, Json> {
             "code": {"enum": ["INVALID_AUTH_INPUT", "INVALID_CREDENTIALS", "INVALID_RESET_TOKEN", "SESSION_NOT_FOUND", "USERNAME_TAKEN"]},
         }), &["message", "name"]),
         "Credentials": strict(json!({"email": {"type": "string"}, "password": {"type": "string"}}), &["email", "password"]),
+        "Registration": strict(json!({"email": email, "password": new_password}), &["email", "password"]),
         "TokenBody": strict(json!({"token": {"type": "string"}}), &["token"]),
-        "EmailBody": strict(json!({"email": {"type": "string"}}), &["email"]),
-        "NewPasswordBody": strict(json!({"token": {"type": "string"}, "newPassword": {"type": "string"}}), &["token", "newPassword"]),
+        "EmailBody": strict(json!({"email": email}), &["email"]),
+        "NewPasswordBody": strict(json!({"token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"}, "newPassword": new_password}), &["token", "newPassword"]),
         "SelectBody": strict(json!({"action": reference("SelectAction")}), &["action"]),
         "AuthUser": strict(json!({"id": id, "email": {"type": "string"}, "createdAt": epoch_ms, "updatedAt": epoch_ms}),
             &["id", "email", "createdAt", "updatedAt"]),
