@@ -36,7 +36,7 @@ impl Example {
     }
 
     /// Its points-to relation to the owner.
-    const fn to_user(self) -> &'static str {
+    const fn owner_relation(self) -> &'static str {
         match self {
             Example::Notes => "author",
             Example::Expenses => "owner",
@@ -44,7 +44,7 @@ impl Example {
     }
 
     /// The users' resolves-to-many relation to it.
-    const fn from_user(self) -> &'static str {
+    const fn users_rows(self) -> &'static str {
         self.table()
     }
 
@@ -213,8 +213,8 @@ macro_rules! http_suite {
             const LAYOUT: Layout = $layout;
             const TABLE: &str = EXAMPLE.table();
             const LABEL: &str = EXAMPLE.label();
-            const TO_USER: &str = EXAMPLE.to_user();
-            const FROM_USER: &str = EXAMPLE.from_user();
+            const OWNER: &str = EXAMPLE.owner_relation();
+            const USERS_ROWS: &str = EXAMPLE.users_rows();
 
 #[tokio::test]
 async fn auth_routes_answer_the_documented_shapes() {
@@ -396,12 +396,12 @@ async fn another_users_rows_are_out_of_reach_through_every_route() {
         .post(
             "/api/db/select",
             Some(&bob),
-            json!({"action": {"table": "users", "with": {FROM_USER: true}, "orderBy": [{"field": "email"}]}}),
+            json!({"action": {"table": "users", "with": {USERS_ROWS: true}, "orderBy": [{"field": "email"}]}}),
         )
         .await;
     assert_eq!(users.as_array().unwrap().len(), 1, "a user reads only their own row: {users}");
     assert_eq!(users[0]["id"], json!(bob_id));
-    assert!(users[0][FROM_USER].as_array().unwrap().is_empty(), "{users}");
+    assert!(users[0][USERS_ROWS].as_array().unwrap().is_empty(), "{users}");
     let (_, emails) = app
         .post(
             "/api/db/select",
@@ -480,13 +480,13 @@ async fn the_query_string_select_works_as_qs_sends_it() {
     // qs's default encoding: brackets percent-encoded.
     let query = format!(
         "action%5Btable%5D={TABLE}&action%5Bwhere%5D%5BuserId%5D={me}&action%5BorderBy%5D%5B0%5D%5Bfield%5D=createdAt\
-         &action%5BorderBy%5D%5B0%5D%5Bdirection%5D=desc&action%5Blimit%5D=2&action%5Bwith%5D%5B{TO_USER}%5D=true"
+         &action%5BorderBy%5D%5B0%5D%5Bdirection%5D=desc&action%5Blimit%5D=2&action%5Bwith%5D%5B{OWNER}%5D=true"
     );
     let (status, rows) = app.get(&format!("/api/db/select?{query}"), Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{rows}");
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.iter().map(|r| r[LABEL].as_str().unwrap()).collect::<Vec<_>>(), ["three", "two"]);
-    assert_eq!(rows[0][TO_USER]["email"], "ada@example.com");
+    assert_eq!(rows[0][OWNER]["email"], "ada@example.com");
     // Unencoded brackets and a filter operator work too.
     let (_, rows) = app.get(&format!("/api/db/select?action[table]={TABLE}&action[where][{LABEL}][like]=t%25&action[orderBy][0][field]={LABEL}"), Some(&token)).await;
     assert_eq!(
@@ -564,7 +564,7 @@ async fn client_mistakes_in_queries_are_400s_with_a_path() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["message"].as_str().unwrap().contains(&format!("where.{LABEL}.like")), "{body}");
-    let deep = json!({"action": {"table": TABLE, "limit": 1000, "with": {TO_USER: {"with": {FROM_USER: {"limit": 1000}}}}}});
+    let deep = json!({"action": {"table": TABLE, "limit": 1000, "with": {OWNER: {"with": {USERS_ROWS: {"limit": 1000}}}}}});
     let (status, body) = app.post("/api/db/select", Some(&token), deep).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["name"], json!("ValidationError"));

@@ -40,9 +40,10 @@
 //!     Permit::Allow
 //! }
 //!
-//! /// Only the owner may touch a note.
+//! /// Only the owner may read or touch a note.
 //! async fn owner_only(session: &Session, _: &Sql<'_>, op: &Operation<'_, Note>) -> Permit<Note> {
 //!     match op {
+//!         Operation::Read(_) => Permit::filter(Note::USER_ID.eq(session.user_id)),
 //!         Operation::Create(c) if c.row.user_id == session.user_id => Permit::Allow,
 //!         Operation::Update(u) if u.current.user_id == session.user_id => Permit::Allow,
 //!         Operation::Delete(d) if d.rows.iter().all(|r| r.user_id == session.user_id) => Permit::Allow,
@@ -112,3 +113,9 @@ pub mod prelude {
         TromBase,
     };
 }
+
+/// The README's code blocks, compiled (and run where they can) as doctests,
+/// so it cannot drift from the library.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

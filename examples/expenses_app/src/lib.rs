@@ -35,24 +35,27 @@ struct ListQuery {
 }
 
 /// The session's expenses, newest first.
-async fn list(db: SessionDb, query: web::Query<ListQuery>) -> trombase::Result<web::Json<serde_json::Value>> {
+async fn list(
+    db: SessionDb,
+    query: web::Query<ListQuery>,
+) -> trombase::Result<web::Json<Vec<serde_json::Value>>> {
     let mut expenses =
         Expense::query().order_by(Expense::CREATED_AT.desc()).limit(query.limit.unwrap_or(50).min(500));
     if let Some(category) = &query.category {
         expenses = expenses.filter(Expense::CATEGORY.eq(category.clone()));
     }
     let rows = db.select(expenses.clone()).await?;
-    Ok(web::Json(serde_json::to_value(expenses.json(&rows)).unwrap_or_default()))
+    Ok(web::Json(expenses.json(&rows).to_values()))
 }
 
 /// The session's total and number of expenses per category.
-async fn totals(db: SessionDb) -> trombase::Result<web::Json<serde_json::Value>> {
+async fn totals(db: SessionDb) -> trombase::Result<web::Json<Vec<serde_json::Value>>> {
     let totals = Expense::query()
         .group_by((Expense::CATEGORY,))
         .aggregate((Expense::AMOUNT_CENTS.sum().named("totalCents"), count().named("count")))
         .order_by_aggregate(0, Direction::Desc);
     let rows = db.select(totals.clone()).await?;
-    Ok(web::Json(serde_json::to_value(totals.json(&rows)).unwrap_or_default()))
+    Ok(web::Json(totals.json(&rows).to_values()))
 }
 
 /// The app's routes: the library's JSON API, the two typed routes, and
