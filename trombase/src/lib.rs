@@ -74,6 +74,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## In a web framework
+//!
+//! The JSON API of the reference app lives in [`api`]: with the `axum`
+//! feature, `api::axum::router` serves it and [`SessionDb`] and
+//! [`Session`] are extractors (token from `Authorization: Bearer` or
+//! `x-session-token`); with `actix-web`, `api::actix::scope` does the same.
+//! [`Error`] answers as a response with its JSON body
+//! ([`Error::body`]); entities serialize with serde in the API's row shape,
+//! and [`query::Query::json`] gives any typed result that shape.
+//!
 //! ## Attributes
 //!
 //! - `#[entity(table = "notes", casing = "snake" | "camel")]`: the logical

@@ -40,8 +40,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError, Scop
 use futures_util::StreamExt;
 
 use super::{
-    allowed_methods, refuse_oversized, session_token, Api, Method, Request, Response, Route, ENDPOINTS,
-    MAX_BODY_BYTES,
+    allowed_methods, refuse_oversized, replace_bare_error, session_token, Api, Method, Request, Response,
+    Route, ENDPOINTS, MAX_BODY_BYTES,
 };
 use crate::{Error, SchemaError, Session, SessionDb, TromBase};
 
@@ -54,6 +54,7 @@ const PREFIX: &str = "/api";
 pub fn scope(trom: TromBase) -> Scope {
     let api = Api::new(trom);
     let mut paths: Vec<&'static str> = ENDPOINTS.iter().map(|e| e.path).collect();
+    paths.sort_unstable();
     paths.dedup();
     let mut scope = web::scope(PREFIX);
     for path in paths {
@@ -146,22 +147,17 @@ pub async fn json_errors(
         return Ok(request.into_response(into_response(refusal)));
     }
     let response = next.call(request).await?;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
-        let allow = response.headers().get(header::ALLOW).cloned();
-        let (request, _) = response.into_parts();
-        let mut replaced = into_response(Response::status(status.as_u16()));
-        if let Some(allow) = allow {
-            replaced.headers_mut().insert(header::ALLOW, allow);
-        }
-        return Ok(ServiceResponse::new(request, replaced));
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let Some(replacement) = replace_bare_error(response.status().as_u16(), content_type) else {
+        return Ok(response.map_into_boxed_body());
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let (request, _) = response.into_parts();
+    let mut replaced = into_response(replacement);
+    if let Some(allow) = allow {
+        replaced.headers_mut().insert(header::ALLOW, allow);
     }
-    Ok(response.map_into_boxed_body())
+    Ok(ServiceResponse::new(request, replaced))
 }
 
 /// A JSON 404, for an app's `default_service`.

@@ -29,8 +29,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use super::{
-    allowed_methods, refuse_oversized, session_token, Api, Method, Request as ApiRequest, Response,
-    ENDPOINTS, MAX_BODY_BYTES,
+    allowed_methods, refuse_oversized, replace_bare_error, session_token, Api, Method, Request as ApiRequest,
+    Response, ENDPOINTS, MAX_BODY_BYTES,
 };
 use crate::{Error, Session, SessionDb, TromBase};
 
@@ -40,6 +40,7 @@ use crate::{Error, Session, SessionDb, TromBase};
 pub fn router<S: Clone + Send + Sync + 'static>(trom: TromBase) -> Router<S> {
     let api = Api::new(trom);
     let mut paths: Vec<&'static str> = ENDPOINTS.iter().map(|e| e.path).collect();
+    paths.sort_unstable();
     paths.dedup();
     let mut router = Router::new();
     for path in paths {
@@ -150,18 +151,13 @@ pub async fn json_errors(request: Request, next: Next) -> axum::response::Respon
         return into_response(refusal);
     }
     let response = next.run(request).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
-        let mut replaced = into_response(Response::status(status.as_u16()));
-        if let Some(allow) = response.headers().get(header::ALLOW) {
-            replaced.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-        return replaced;
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let Some(replacement) = replace_bare_error(response.status().as_u16(), content_type) else {
+        return response;
+    };
+    let mut replaced = into_response(replacement);
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        replaced.headers_mut().insert(header::ALLOW, allow.clone());
     }
-    response
+    replaced
 }

@@ -76,6 +76,15 @@ pub fn refuse_oversized(uri_bytes: usize, headers: impl Iterator<Item = (usize, 
     (count > MAX_HEADERS || bytes > MAX_HEADER_BYTES).then(|| Response::status(431))
 }
 
+/// The JSON error response that replaces a bare error response (an error
+/// status whose body is not JSON: a web framework's own 404, 405, 413,
+/// ...), so every error a client gets has the API's body; `None` for
+/// responses that keep theirs.
+pub fn replace_bare_error(status: u16, content_type: Option<&str>) -> Option<Response> {
+    let is_json = content_type.is_some_and(|v| v.starts_with("application/json"));
+    (status >= 400 && !is_json).then(|| Response::status(status))
+}
+
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
@@ -204,9 +213,6 @@ impl Api {
     /// Answers one request of `route`. Never fails: errors are answered
     /// with their JSON body and status.
     pub async fn handle(&self, route: Route, request: Request<'_>) -> Response {
-        if route == Route::OpenApi {
-            return Response { status: 200, body: self.openapi.to_vec(), retry_after: None, allow: None };
-        }
         match self.answer(route, request).await {
             Ok(response) => response,
             Err(err) => Response::error(&err),
@@ -251,7 +257,9 @@ impl Api {
                 let action = select_action(request.query.unwrap_or(""))?;
                 Response::ok(&db.select_json_from_query_string(&action).await?)
             }
-            Route::OpenApi => Response::ok(&self.openapi()),
+            Route::OpenApi => {
+                Response { status: 200, body: self.openapi.to_vec(), retry_after: None, allow: None }
+            }
         })
     }
 

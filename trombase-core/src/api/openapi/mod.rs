@@ -43,17 +43,17 @@ pub(super) fn document(trom: &TromBase) -> Json {
             "description": "A batch of mutations, applied atomically in order: all or none.",
             "type": "array",
             "maxItems": limits.max_batch,
-            "items": one_of(inserts_and_changes),
+            "items": union("oneOf", inserts_and_changes),
         }),
     );
-    schemas.insert("SelectAction".into(), one_of(selects));
+    schemas.insert("SelectAction".into(), union("oneOf", selects));
     schemas.insert(
         "Rows".into(),
         json!({
             "description": "The rows a select returns, keyed by logical names: the columns asked for, \
                 embedded relations under their names, aggregates under their names.",
             "type": "array",
-            "items": any_of(rows),
+            "items": union("anyOf", rows),
         }),
     );
     let table_names: Vec<&str> = handles
@@ -83,24 +83,25 @@ pub(super) fn document(trom: &TromBase) -> Json {
 
 fn paths(tables: &[&str]) -> Json {
     json!({
-        "/api/auth/register": {"post": operation("register", "Creates an account and its first session.",
-            Some(body("Registration")), "SignedIn", &[400, 409], false)},
-        "/api/auth/login": {"post": operation("login", "Signs in with email and password.",
-            Some(body("Credentials")), "SignedIn", &[400, 401], false)},
-        "/api/auth/logout": {"post": operation("logout", "Ends the session of a token.",
-            Some(body("TokenBody")), "LogoutResult", &[400], false)},
-        "/api/auth/request-password-reset": {"post": operation("requestPasswordReset",
-            "Sends a reset token to the email if it has an account; always accepted.",
-            Some(body("EmailBody")), "ResetRequested", &[400], false)},
-        "/api/auth/validate-password-reset": {"post": operation("validatePasswordReset",
-            "Sets a new password with a reset token, ends every session of the user, and signs in.",
-            Some(body("NewPasswordBody")), "SignedIn", &[400], false)},
-        "/api/db/mutations": {"post": operation("mutations",
-            "Inserts, updates and deletes, each checked by the entity's permitter, in one transaction.",
-            Some(body("Mutations")), "Empty", &[400, 401, 403, 404, 409], true)},
+        "/api/auth/register": {"post": Operation { id: "register", summary: "Creates an account and its first session.",
+            body: Some("Registration"), ok: "SignedIn", errors: &[400, 409], session: false }.json()},
+        "/api/auth/login": {"post": Operation { id: "login", summary: "Signs in with email and password.",
+            body: Some("Credentials"), ok: "SignedIn", errors: &[400, 401], session: false }.json()},
+        "/api/auth/logout": {"post": Operation { id: "logout", summary: "Ends the session of a token.",
+            body: Some("TokenBody"), ok: "LogoutResult", errors: &[400], session: false }.json()},
+        "/api/auth/request-password-reset": {"post": Operation { id: "requestPasswordReset",
+            summary: "Sends a reset token to the email if it has an account; always accepted.",
+            body: Some("EmailBody"), ok: "ResetRequested", errors: &[400], session: false }.json()},
+        "/api/auth/validate-password-reset": {"post": Operation { id: "validatePasswordReset",
+            summary: "Sets a new password with a reset token, ends every session of the user, and signs in.",
+            body: Some("NewPasswordBody"), ok: "SignedIn", errors: &[400], session: false }.json()},
+        "/api/db/mutations": {"post": Operation { id: "mutations",
+            summary: "Inserts, updates and deletes, each checked by the entity's permitter, in one transaction.",
+            body: Some("Mutations"), ok: "Empty", errors: &[400, 403, 404, 409], session: true }.json()},
         "/api/db/select": {
-            "post": operation("select", "Reads rows the session may read, with embedded relations or aggregates.",
-                Some(body("SelectBody")), "Rows", &[400, 401, 403], true),
+            "post": Operation { id: "select",
+                summary: "Reads rows the session may read, with embedded relations or aggregates.",
+                body: Some("SelectBody"), ok: "Rows", errors: &[400, 403], session: true }.json(),
             "get": select_by_query(tables),
         },
         "/api/openapi.json": {"get": {
@@ -115,14 +116,15 @@ fn paths(tables: &[&str]) -> Json {
 /// OpenAPI describes one level of it; the rest of the JSON form is accepted
 /// too (see the description).
 fn select_by_query(tables: &[&str]) -> Json {
-    let mut op = operation_fields(
-        "selectByQuery",
-        "The select of POST /api/db/select, from the query string.",
-        None,
-        "Rows",
-        &[400, 401, 403],
-        true,
-    );
+    let mut op = Operation {
+        id: "selectByQuery",
+        summary: "The select of POST /api/db/select, from the query string.",
+        body: None,
+        ok: "Rows",
+        errors: &[400, 403],
+        session: true,
+    }
+    .fields();
     op.insert(
         "parameters".into(),
         json!([{
@@ -148,50 +150,59 @@ fn select_by_query(tables: &[&str]) -> Json {
     Json::Object(op)
 }
 
-fn operation(
-    id: &str,
-    summary: &str,
-    request: Option<Json>,
-    ok: &str,
-    errors: &[u16],
+/// One operation of the document.
+struct Operation<'a> {
+    id: &'a str,
+    summary: &'a str,
+    /// The schema of the JSON body, if it takes one.
+    body: Option<&'a str>,
+    /// The schema of the 200 answer.
+    ok: &'a str,
+    /// The error statuses of its own (401 is added for `session`; 413, 500
+    /// and 503 for every operation that takes a body).
+    errors: &'a [u16],
+    /// Whether it needs a session.
     session: bool,
-) -> Json {
-    Json::Object(operation_fields(id, summary, request, ok, errors, session))
 }
 
-fn operation_fields(
-    id: &str,
-    summary: &str,
-    request: Option<Json>,
-    ok: &str,
-    errors: &[u16],
-    session: bool,
-) -> Map<String, Json> {
-    let mut responses = Map::new();
-    responses.insert("200".into(), json!({"description": "Done.", "content": json_content(reference(ok))}));
-    let standard: &[u16] = if request.is_some() { &[413, 500, 503] } else { &[500, 503] };
-    let mut statuses: Vec<u16> = errors.iter().chain(standard).copied().collect();
-    if session && !statuses.contains(&401) {
-        statuses.push(401);
-    }
-    statuses.sort_unstable();
-    for status in statuses {
+impl Operation<'_> {
+    fn fields(&self) -> Map<String, Json> {
+        let mut responses = Map::new();
         responses.insert(
-            status.to_string(),
-            json!({"description": error_description(status), "content": json_content(reference("Error"))}),
+            "200".into(),
+            json!({"description": "Done.", "content": json_content(reference(self.ok))}),
         );
+        let standard: &[u16] = if self.body.is_some() { &[413, 500, 503] } else { &[500, 503] };
+        let mut statuses: Vec<u16> = self.errors.iter().chain(standard).copied().collect();
+        if self.session && !statuses.contains(&401) {
+            statuses.push(401);
+        }
+        statuses.sort_unstable();
+        for status in statuses {
+            responses.insert(
+                status.to_string(),
+                json!({"description": error_description(status), "content": json_content(reference("Error"))}),
+            );
+        }
+        let mut op = Map::new();
+        op.insert("operationId".into(), json!(self.id));
+        op.insert("summary".into(), json!(self.summary));
+        if let Some(body) = self.body {
+            op.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": json_content(reference(body))}),
+            );
+        }
+        op.insert("responses".into(), Json::Object(responses));
+        if self.session {
+            op.insert("security".into(), json!([{"bearer": []}, {"sessionToken": []}]));
+        }
+        op
     }
-    let mut op = Map::new();
-    op.insert("operationId".into(), json!(id));
-    op.insert("summary".into(), json!(summary));
-    if let Some(request) = request {
-        op.insert("requestBody".into(), request);
+
+    fn json(&self) -> Json {
+        Json::Object(self.fields())
     }
-    op.insert("responses".into(), Json::Object(responses));
-    if session {
-        op.insert("security".into(), json!([{"bearer": []}, {"sessionToken": []}]));
-    }
-    op
 }
 
 fn error_description(status: u16) -> &'static str {
@@ -207,10 +218,6 @@ fn error_description(status: u16) -> &'static str {
     }
 }
 
-fn body(schema: &str) -> Json {
-    json!({"required": true, "content": json_content(reference(schema))})
-}
-
 fn json_content(schema: Json) -> Json {
     json!({"application/json": {"schema": schema}})
 }
@@ -219,19 +226,13 @@ pub(super) fn reference(name: &str) -> Json {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn one_of(items: Vec<Json>) -> Json {
+/// `{"oneOf": items}` or `{"anyOf": items}`; with no items, a schema
+/// nothing matches.
+fn union(keyword: &str, items: Vec<Json>) -> Json {
     if items.is_empty() {
         json!({"not": {}})
     } else {
-        json!({"oneOf": items})
-    }
-}
-
-fn any_of(items: Vec<Json>) -> Json {
-    if items.is_empty() {
-        json!({"not": {}})
-    } else {
-        json!({"anyOf": items})
+        json!({ keyword: items })
     }
 }
 
