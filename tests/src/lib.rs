@@ -11,9 +11,11 @@
 //! talk to the server.
 
 mod cluster;
+mod outbox;
 pub mod typescript;
 
 pub use cluster::Cluster;
+pub use outbox::Outbox;
 use tokio_postgres::NoTls;
 
 /// The server tests run against.

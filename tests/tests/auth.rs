@@ -3,18 +3,16 @@
 //! tokens and passwords never stored in plain text, resets that cannot be
 //! raced, hashing that does not stall the runtime, and the JSON shapes.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use trombase::{
-    Argon2Params, AuthConfig, AuthErrorCode, AuthUser, Email, EmailSender, Error, LogoutResult,
-    ResetRequested, SendError, Session, SignedIn, TromBase,
+    Argon2Params, AuthConfig, AuthErrorCode, AuthUser, Error, LogoutResult, ResetRequested, Session,
+    SignedIn, TromBase,
 };
-use trombase_tests::TestDb;
+use trombase_tests::{Outbox, TestDb};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -22,48 +20,6 @@ const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery";
 
 // ---- fixtures ----
-
-/// Records every email; with `fail`, also answers every send with an error.
-#[derive(Clone, Default)]
-struct Outbox {
-    sent: Arc<Mutex<Vec<Email>>>,
-    fail: bool,
-}
-
-impl Outbox {
-    fn failing() -> Self {
-        Outbox { fail: true, ..Outbox::default() }
-    }
-
-    fn emails(&self) -> Vec<Email> {
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    /// The reset token of the last email (inside `<code>...</code>`).
-    fn last_reset_token(&self) -> Option<String> {
-        let html = self.emails().last()?.html.clone();
-        let start = html.find("<code>")? + "<code>".len();
-        let end = html[start..].find("</code>")? + start;
-        Some(html[start..end].to_owned())
-    }
-}
-
-impl EmailSender for Outbox {
-    fn send<'a>(
-        &'a self,
-        email: &'a Email,
-    ) -> Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>> {
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).push(email.clone());
-        let fail = self.fail;
-        Box::pin(async move {
-            if fail {
-                Err("the mail provider is down".into())
-            } else {
-                Ok(())
-            }
-        })
-    }
-}
 
 /// Cheap argon2 parameters: most tests are about flows, not hashing cost.
 fn cheap_config() -> AuthConfig {
@@ -371,7 +327,7 @@ async fn a_reset_sets_the_password_ends_old_sessions_and_signs_in() -> TestResul
     let emails = outbox.emails();
     assert_eq!(emails.len(), 2, "welcome, then the reset");
     assert_eq!(emails[1].to, EMAIL);
-    let token = outbox.last_reset_token().expect("the reset email carries a token");
+    let token = outbox.last_token().expect("the reset email carries a token");
     assert_eq!(token.len(), 43);
 
     let reset = trom.auth.validate_password_reset(&token, "a brand new passphrase").await?;
@@ -411,7 +367,7 @@ async fn expired_reset_tokens_are_refused() -> TestResult {
     let (db, trom, outbox) = setup().await?;
     trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
     trom.auth.request_password_reset(EMAIL).await?;
-    let token = outbox.last_reset_token().expect("a token");
+    let token = outbox.last_token().expect("a token");
     db.client()
         .await
         .batch_execute("UPDATE trom_auth_password_resets SET expires_at = now() - interval '1 second'")
@@ -427,7 +383,7 @@ async fn reset_tokens_are_checked_before_anything_changes() -> TestResult {
     let (_db, trom, outbox) = setup().await?;
     trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
     trom.auth.request_password_reset(EMAIL).await?;
-    let token = outbox.last_reset_token().expect("a token");
+    let token = outbox.last_token().expect("a token");
     for bad in malformed_tokens(&token) {
         let result = trom.auth.validate_password_reset(&bad, "a brand new passphrase").await;
         assert_eq!(code(result), AuthErrorCode::InvalidResetToken, "{bad:?}");
@@ -451,9 +407,9 @@ async fn redeeming_a_reset_retires_the_users_older_reset_tokens() -> TestResult 
     let (_db, trom, outbox) = setup().await?;
     trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
     trom.auth.request_password_reset(EMAIL).await?;
-    let older = outbox.last_reset_token().expect("a token");
+    let older = outbox.last_token().expect("a token");
     trom.auth.request_password_reset(EMAIL).await?;
-    let newer = outbox.last_reset_token().expect("a token");
+    let newer = outbox.last_token().expect("a token");
     assert_ne!(older, newer);
     trom.auth.validate_password_reset(&newer, "a brand new passphrase").await?;
     let result = trom.auth.validate_password_reset(&older, "sneaky passphrase").await;
@@ -466,7 +422,7 @@ async fn concurrent_uses_of_one_reset_token_exactly_one_wins() -> TestResult {
     let (db, trom, outbox) = setup().await?;
     trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
     trom.auth.request_password_reset(EMAIL).await?;
-    let token = outbox.last_reset_token().expect("a token");
+    let token = outbox.last_token().expect("a token");
     let attempts: Vec<_> = (0..8)
         .map(|i| {
             let (auth, token) = (trom.auth.clone(), token.clone());
@@ -501,7 +457,7 @@ async fn a_reset_waiting_on_the_row_lock_finds_the_token_used() -> TestResult {
     let (db, trom, outbox) = setup().await?;
     trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
     trom.auth.request_password_reset(EMAIL).await?;
-    let token = outbox.last_reset_token().expect("a token");
+    let token = outbox.last_token().expect("a token");
 
     // Hold the reset row's lock, so both attempts queue on it inside their
     // transactions; then let them go.
@@ -568,9 +524,9 @@ async fn the_database_holds_no_plaintext_token_or_password() -> TestResult {
     secrets.push(token_of(&trom.auth.register_with_username_password(EMAIL, PASSWORD).await?));
     secrets.push(token_of(&trom.auth.login_with_username_password(EMAIL, PASSWORD).await?));
     trom.auth.request_password_reset(EMAIL).await?;
-    secrets.push(outbox.last_reset_token().expect("a token"));
+    secrets.push(outbox.last_token().expect("a token"));
     trom.auth.request_password_reset(EMAIL).await?;
-    let reset_token = outbox.last_reset_token().expect("a token");
+    let reset_token = outbox.last_token().expect("a token");
     secrets.push(reset_token.clone());
     secrets.push(token_of(&trom.auth.validate_password_reset(&reset_token, new_password).await?));
 

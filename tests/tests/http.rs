@@ -571,6 +571,72 @@ async fn client_mistakes_in_queries_are_400s_with_a_path() {
 }
 
 #[tokio::test]
+async fn account_routes_change_the_password_list_and_end_sessions() {
+    let app = App::start(EXAMPLE, LAYOUT).await;
+    let (first, _) = app.user("ada@example.com").await;
+    let (status, login) =
+        app.post("/api/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let second = login["session"]["token"].as_str().unwrap().to_owned();
+
+    let (status, sessions) = app.get("/api/auth/sessions", Some(&second)).await;
+    assert_eq!(status, StatusCode::OK, "{sessions}");
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(sessions.iter().all(|s| s.get("token").is_none() && s["expiresAt"].is_i64()));
+    assert_error(app.get("/api/auth/sessions", None).await, StatusCode::UNAUTHORIZED, "AuthError");
+
+    let wrong = app
+        .post("/api/auth/change-password", Some(&second),
+            json!({"currentPassword": "not it at all", "newPassword": "a new passphrase"}))
+        .await;
+    assert_eq!(assert_error(wrong, StatusCode::UNAUTHORIZED, "AuthError")["code"], "INVALID_CREDENTIALS");
+    let (status, user) = app
+        .post("/api/auth/change-password", Some(&second),
+            json!({"currentPassword": "correct horse", "newPassword": "a new passphrase"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["email"], "ada@example.com");
+    let ended = app.get("/api/auth/sessions", Some(&first)).await;
+    assert_eq!(assert_error(ended, StatusCode::UNAUTHORIZED, "AuthError")["code"], "SESSION_NOT_FOUND");
+    let old = app.post("/api/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse"})).await;
+    assert_error(old, StatusCode::UNAUTHORIZED, "AuthError");
+
+    let (status, body) = app.post("/api/auth/request-email-verification", Some(&second), json!(null)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"accepted": true})));
+    let bad = app.post("/api/auth/verify-email", None, json!({"token": "x".repeat(43)})).await;
+    assert_eq!(assert_error(bad, StatusCode::BAD_REQUEST, "AuthError")["code"], "INVALID_VERIFICATION_TOKEN");
+
+    let (status, body) = app.post("/api/auth/end-sessions", Some(&second), json!(null)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"ended": 1})));
+    assert_error(app.get("/api/auth/sessions", Some(&second)).await, StatusCode::UNAUTHORIZED, "AuthError");
+}
+
+#[tokio::test]
+async fn password_guessing_over_http_is_answered_429_with_retry_after() {
+    let app = App::start(EXAMPLE, LAYOUT).await;
+    app.user("ada@example.com").await;
+    let guess = || {
+        app.http
+            .post(format!("{}/api/auth/login", app.base))
+            .json(&json!({"email": "ada@example.com", "password": "wrong guess"}))
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(guess().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = guess().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after > 60 && retry_after <= 900, "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED", "{body}");
+    let right = app.post("/api/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse"})).await;
+    assert_eq!(right.0, StatusCode::TOO_MANY_REQUESTS, "the right password waits out the lockout too");
+}
+
+#[tokio::test]
 async fn the_token_is_read_from_a_bearer_header_too() {
     let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;

@@ -7,7 +7,14 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 
 use crate::auth::tables as auth_tables;
-use crate::auth::{Auth, AuthConfig};
+use crate::auth::{Auth, AuthConfig, DatabaseLimiter, InProcessLimiter, RateLimiter};
+
+/// Where the auth throttling counts live.
+enum LimiterChoice {
+    InProcess,
+    Database,
+    Custom(Arc<dyn RateLimiter>),
+}
 use crate::db::{DataCore, Db, Limits};
 use crate::email::{EmailSender, LogEmailSender};
 use crate::error::SchemaError;
@@ -120,6 +127,7 @@ pub struct TromBaseBuilder {
     email: Arc<dyn EmailSender>,
     limits: Limits,
     auth: AuthConfig,
+    limiter: LimiterChoice,
 }
 
 impl Default for TromBaseBuilder {
@@ -138,6 +146,7 @@ impl Default for TromBaseBuilder {
             email: Arc::new(LogEmailSender),
             limits: Limits::default(),
             auth: AuthConfig::default(),
+            limiter: LimiterChoice::InProcess,
         }
     }
 }
@@ -246,6 +255,20 @@ impl TromBaseBuilder {
         self
     }
 
+    /// Keeps the auth throttling counts in the database
+    /// ([`DatabaseLimiter`]), so that every instance of the app on this
+    /// database shares them. (The default counts in this process.)
+    pub fn rate_limits_in_database(mut self) -> Self {
+        self.limiter = LimiterChoice::Database;
+        self
+    }
+
+    /// Keeps the auth throttling counts in a store of the app's own.
+    pub fn rate_limiter(mut self, limiter: impl RateLimiter) -> Self {
+        self.limiter = LimiterChoice::Custom(Arc::new(limiter));
+        self
+    }
+
     /// Checks the schema, builds the pool and makes sure the database answers.
     pub async fn connect(self) -> Result<TromBase> {
         let schema = Schema::from_handles(self.entities)?;
@@ -264,7 +287,12 @@ impl TromBaseBuilder {
             })
             .await?,
         );
-        let auth = Auth::new(Arc::clone(&exec), self.auth, self.email);
+        let limiter: Arc<dyn RateLimiter> = match self.limiter {
+            LimiterChoice::InProcess => Arc::new(InProcessLimiter::new()),
+            LimiterChoice::Database => Arc::new(DatabaseLimiter::new(Arc::clone(&exec))),
+            LimiterChoice::Custom(limiter) => limiter,
+        };
+        let auth = Auth::new(Arc::clone(&exec), self.auth, self.email, limiter);
         let core = Arc::new(DataCore { exec, schema, limits: self.limits });
         Ok(TromBase { db: Db::new(Arc::clone(&core)), auth, core })
     }

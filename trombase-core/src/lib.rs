@@ -28,9 +28,13 @@ mod sql;
 mod value;
 
 pub use auth::tables::{
-    PASSWORD_RESETS as AUTH_PASSWORD_RESETS_TABLE, SESSIONS as AUTH_SESSIONS_TABLE, USERS as AUTH_USERS_TABLE,
+    EMAIL_VERIFICATIONS as AUTH_EMAIL_VERIFICATIONS_TABLE, PASSWORD_RESETS as AUTH_PASSWORD_RESETS_TABLE,
+    RATE_LIMITS as AUTH_RATE_LIMITS_TABLE, SESSIONS as AUTH_SESSIONS_TABLE, USERS as AUTH_USERS_TABLE,
 };
-pub use auth::{Argon2Params, Auth, AuthConfig, AuthUser, LogoutResult, ResetRequested, SignedIn};
+pub use auth::{
+    Argon2Params, Auth, AuthConfig, AuthUser, DatabaseLimiter, EmailVerification, InProcessLimiter, Limit,
+    LogoutResult, RateLimiter, RateLimits, ResetRequested, SessionInfo, SignedIn, Verdict,
+};
 pub use client::{TromBase, TromBaseBuilder};
 pub use db::{Db, SessionDb};
 pub use dbid::{DbId, DbIdError};

@@ -45,5 +45,7 @@ pub async fn serve(
     trom: TromBase,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(trom)).with_graceful_shutdown(shutdown).await
+    // The peer address is the client key of the auth throttling.
+    let app = router(trom).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

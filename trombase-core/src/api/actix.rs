@@ -84,8 +84,13 @@ async fn serve(api: &Api, route: Route, request: HttpRequest, payload: web::Payl
         Ok(body) => body,
         Err(response) => return into_response(response),
     };
-    let request =
-        Request { token: token(request.headers()), query: Some(request.query_string()), body: &body };
+    let client = request.peer_addr().map(|peer| peer.ip().to_string());
+    let request = Request {
+        token: token(request.headers()),
+        query: Some(request.query_string()),
+        body: &body,
+        client: client.as_deref(),
+    };
     into_response(api.handle(route, request).await)
 }
 

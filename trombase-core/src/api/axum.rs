@@ -21,7 +21,9 @@
 //! ```
 
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -67,7 +69,15 @@ async fn serve(api: &Api, route: super::Route, request: Request) -> axum::respon
         Ok(body) => body,
         Err(response) => return into_response(response),
     };
-    let request = ApiRequest { token: token(&parts.headers), query: parts.uri.query(), body: &body };
+    // The peer address, when the app serves with
+    // `into_make_service_with_connect_info::<SocketAddr>()`.
+    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
+    let request = ApiRequest {
+        token: token(&parts.headers),
+        query: parts.uri.query(),
+        body: &body,
+        client: client.as_deref(),
+    };
     into_response(api.handle(route, request).await)
 }
 

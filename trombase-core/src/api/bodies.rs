@@ -37,6 +37,14 @@ pub(super) struct NewPasswordBody {
     pub new_password: String,
 }
 
+/// `{"currentPassword","newPassword"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct ChangePasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 /// `{"action":{...}}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -10,6 +10,11 @@
 //! | `POST /api/auth/logout` | `{"token"}` | `{"invalidated"}` |
 //! | `POST /api/auth/request-password-reset` | `{"email"}` | `{"accepted":true}` |
 //! | `POST /api/auth/validate-password-reset` | `{"token","newPassword"}` | `{"user","session"}` |
+//! | `POST /api/auth/change-password` (session) | `{"currentPassword","newPassword"}` | the user |
+//! | `GET /api/auth/sessions` (session) | | the user's live sessions |
+//! | `POST /api/auth/end-sessions` (session) | | `{"ended":n}`: every session, this one included |
+//! | `POST /api/auth/request-email-verification` (session) | | `{"accepted":true}` |
+//! | `POST /api/auth/verify-email` | `{"token"}` | the user |
 //! | `POST /api/db/mutations` (session) | the mutation list | `{}` |
 //! | `GET /api/db/select?action[table]=...` (session) | | rows |
 //! | `POST /api/db/select` (session) | `{"action":{...}}` | rows |
@@ -49,7 +54,7 @@ pub use response::Response;
 pub use token::{session_token, TOKEN_HEADERS};
 
 use crate::{Error, Result, SessionDb, TromBase};
-use bodies::{Credentials, EmailBody, NewPasswordBody, SelectBody, TokenBody};
+use bodies::{ChangePasswordBody, Credentials, EmailBody, NewPasswordBody, SelectBody, TokenBody};
 
 /// The most bytes of a request body the API reads; more is a 413.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -98,6 +103,16 @@ pub enum Route {
     RequestPasswordReset,
     /// `POST /api/auth/validate-password-reset`.
     ValidatePasswordReset,
+    /// `POST /api/auth/change-password`.
+    ChangePassword,
+    /// `GET /api/auth/sessions`.
+    Sessions,
+    /// `POST /api/auth/end-sessions`.
+    EndSessions,
+    /// `POST /api/auth/request-email-verification`.
+    RequestEmailVerification,
+    /// `POST /api/auth/verify-email`.
+    VerifyEmail,
     /// `POST /api/db/mutations`.
     Mutations,
     /// `POST /api/db/select`, the action in the body.
@@ -143,6 +158,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/auth/validate-password-reset",
         route: Route::ValidatePasswordReset,
     },
+    Endpoint { method: Method::Post, path: "/api/auth/change-password", route: Route::ChangePassword },
+    Endpoint { method: Method::Get, path: "/api/auth/sessions", route: Route::Sessions },
+    Endpoint { method: Method::Post, path: "/api/auth/end-sessions", route: Route::EndSessions },
+    Endpoint {
+        method: Method::Post,
+        path: "/api/auth/request-email-verification",
+        route: Route::RequestEmailVerification,
+    },
+    Endpoint { method: Method::Post, path: "/api/auth/verify-email", route: Route::VerifyEmail },
     Endpoint { method: Method::Post, path: "/api/db/mutations", route: Route::Mutations },
     Endpoint { method: Method::Get, path: "/api/db/select", route: Route::SelectGet },
     Endpoint { method: Method::Post, path: "/api/db/select", route: Route::SelectPost },
@@ -153,7 +177,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
 pub fn allowed_methods(path: &str) -> &'static str {
     match path {
         "/api/db/select" => "GET, POST",
-        "/api/openapi.json" => "GET",
+        "/api/openapi.json" | "/api/auth/sessions" => "GET",
         _ => "POST",
     }
 }
@@ -167,6 +191,10 @@ pub struct Request<'a> {
     pub query: Option<&'a str>,
     /// The body (at most [`MAX_BODY_BYTES`]).
     pub body: &'a [u8],
+    /// The client's key for the auth throttling: its IP address, or what
+    /// the app trusts to tell clients apart (see
+    /// [`Auth::with_client`](crate::Auth::with_client)).
+    pub client: Option<&'a str>,
 }
 
 impl<'a> Request<'a> {
@@ -220,7 +248,10 @@ impl Api {
     }
 
     async fn answer(&self, route: Route, request: Request<'_>) -> Result<Response> {
-        let auth = &self.trom.auth;
+        let auth = &match request.client {
+            Some(client) => self.trom.auth.with_client(client),
+            None => self.trom.auth.clone(),
+        };
         Ok(match route {
             Route::Register => {
                 let Credentials { email, password } = bodies::parse(request.body)?;
@@ -241,6 +272,24 @@ impl Api {
             Route::ValidatePasswordReset => {
                 let NewPasswordBody { token, new_password } = bodies::parse(request.body)?;
                 Response::ok(&auth.validate_password_reset(&token, &new_password).await?)
+            }
+            Route::ChangePassword => {
+                let session = self.session(request.token).await?;
+                let ChangePasswordBody { current_password, new_password } = bodies::parse(request.body)?;
+                Response::ok(&auth.change_password(&session, &current_password, &new_password).await?)
+            }
+            Route::Sessions => Response::ok(&auth.sessions(&self.session(request.token).await?).await?),
+            Route::EndSessions => {
+                let ended = auth.end_all_sessions(&self.session(request.token).await?).await?;
+                Response::ok(&serde_json::json!({ "ended": ended }))
+            }
+            Route::RequestEmailVerification => {
+                auth.request_email_verification(&self.session(request.token).await?).await?;
+                Response::ok(&crate::ResetRequested::ACCEPTED)
+            }
+            Route::VerifyEmail => {
+                let TokenBody { token } = bodies::parse(request.body)?;
+                Response::ok(&auth.verify_email(&token).await?)
             }
             Route::Mutations => {
                 let db = self.session_db(request.token).await?;
@@ -263,10 +312,14 @@ impl Api {
         })
     }
 
+    /// The live session of the request's token.
+    pub async fn session(&self, token: Option<&str>) -> Result<crate::Session, Error> {
+        self.trom.auth.require_session(token.unwrap_or("")).await
+    }
+
     /// The data handle of the request's session, checked against the
     /// database.
     pub async fn session_db(&self, token: Option<&str>) -> Result<SessionDb, Error> {
-        let session = self.trom.auth.require_session(token.unwrap_or("")).await?;
-        Ok(self.trom.db.with_session(&session))
+        Ok(self.trom.db.with_session(&self.session(token).await?))
     }
 }

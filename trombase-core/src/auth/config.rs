@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::limiter::RateLimits;
 use crate::{Error, Result, ValidationError};
 
 /// How the auth system behaves. `AuthConfig::default()` follows the spec:
@@ -46,6 +47,30 @@ pub struct AuthConfig {
     /// prefix (`https://example.com/reset?token=`). Without it (the default)
     /// the email carries only the token.
     pub reset_link_prefix: Option<String>,
+    /// Throttling of logins, registrations and reset requests
+    /// ([`RateLimits::default`]: OWASP's guidance).
+    pub rate_limits: RateLimits,
+    /// Whether registration sends an email-verification token, and whether
+    /// login requires a verified email (default: off).
+    pub email_verification: EmailVerification,
+    /// How long an email-verification token lasts (default 24 hours).
+    pub verification_ttl: Duration,
+    /// Where the verification email's link points (the token is appended).
+    pub verification_link_prefix: Option<String>,
+}
+
+/// Opt-in email verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmailVerification {
+    /// No verification emails; `verify_email` still works for tokens asked
+    /// for with `request_email_verification`.
+    #[default]
+    Off,
+    /// Registration sends a verification token; login does not need it.
+    Optional,
+    /// Registration sends a verification token, and login answers
+    /// `EMAIL_NOT_VERIFIED` until the email is verified.
+    Required,
 }
 
 impl Default for AuthConfig {
@@ -56,11 +81,43 @@ impl Default for AuthConfig {
             argon2: Argon2Params::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(1, |n| n.get()),
             reset_link_prefix: None,
+            rate_limits: RateLimits::default(),
+            email_verification: EmailVerification::Off,
+            verification_ttl: Duration::from_secs(24 * 3600),
+            verification_link_prefix: None,
         }
     }
 }
 
 impl AuthConfig {
+    /// The throttling of the auth flows.
+    #[must_use]
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Opt-in email verification.
+    #[must_use]
+    pub fn email_verification(mut self, mode: EmailVerification) -> Self {
+        self.email_verification = mode;
+        self
+    }
+
+    /// How long an email-verification token lasts.
+    #[must_use]
+    pub fn verification_ttl(mut self, ttl: Duration) -> Self {
+        self.verification_ttl = ttl;
+        self
+    }
+
+    /// Where the verification email's link points.
+    #[must_use]
+    pub fn verification_link_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.verification_link_prefix = Some(prefix.into());
+        self
+    }
+
     /// How long a session lasts.
     #[must_use]
     pub fn session_ttl(mut self, ttl: Duration) -> Self {

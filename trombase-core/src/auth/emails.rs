@@ -16,14 +16,7 @@ pub(super) fn welcome(to: &str) -> Email {
 /// The password-reset email carrying `token`, as a link when the config has
 /// a link prefix.
 pub(super) fn password_reset(to: &str, token: &str, link_prefix: Option<&str>, ttl_minutes: u64) -> Email {
-    let action = match link_prefix {
-        Some(prefix) => {
-            let link = escape_html(&format!("{prefix}{token}"));
-            format!("<p><a href=\"{link}\">Choose a new password</a></p>")
-        }
-        // The token is base64url: nothing in it needs escaping.
-        None => format!("<p>Your password reset code:</p><p><code>{token}</code></p>"),
-    };
+    let action = token_action(token, link_prefix, "Choose a new password", "Your password reset code:");
     Email {
         to: to.to_owned(),
         subject: "Reset your password".to_owned(),
@@ -38,6 +31,30 @@ pub(super) fn password_reset(to: &str, token: &str, link_prefix: Option<&str>, t
 
 /// Hands `email` to the sender; a failure is logged (without the body,
 /// which may hold a token) and swallowed.
+/// The paragraph carrying a token: a link when there is a link prefix,
+/// else the token itself.
+fn token_action(token: &str, link_prefix: Option<&str>, link_text: &str, code_label: &str) -> String {
+    match link_prefix {
+        Some(prefix) => {
+            let link = escape_html(&format!("{prefix}{token}"));
+            format!("<p><a href=\"{link}\">{link_text}</a></p>")
+        }
+        // The token is base64url: nothing in it needs escaping.
+        None => format!("<p>{code_label}</p><p><code>{token}</code></p>"),
+    }
+}
+
+/// The email-verification message.
+pub(super) fn verification(to: &str, token: &str, link_prefix: Option<&str>, ttl_hours: u64) -> Email {
+    let action =
+        token_action(token, link_prefix, "Verify your email address", "Your email verification code:");
+    Email {
+        to: to.to_owned(),
+        subject: "Verify your email address".to_owned(),
+        html: format!("{action}<p>It works once, for {ttl_hours} hours.</p>"),
+    }
+}
+
 pub(super) async fn send(sender: &dyn EmailSender, email: &Email, kind: &'static str) {
     if let Err(error) = sender.send(email).await {
         tracing::warn!(target: "trombase::auth", kind, to = %email.to, error = %error, "sending an email failed");

@@ -8,9 +8,11 @@
 //! - Flows: `register`, `login`, `sessions`, `reset`; their SQL in `store`;
 //!   their emails in `emails`.
 
+mod account;
 mod config;
 mod email_address;
 mod emails;
+mod limiter;
 mod login;
 pub(crate) mod password;
 mod register;
@@ -22,8 +24,9 @@ pub(crate) mod token;
 mod types;
 pub(crate) mod wire;
 
-pub use config::{Argon2Params, AuthConfig};
-pub use types::{AuthUser, LogoutResult, ResetRequested, SignedIn};
+pub use config::{Argon2Params, AuthConfig, EmailVerification};
+pub use limiter::{DatabaseLimiter, InProcessLimiter, Limit, RateLimiter, RateLimits, Verdict};
+pub use types::{AuthUser, LogoutResult, ResetRequested, SessionInfo, SignedIn};
 
 use std::sync::Arc;
 
@@ -60,6 +63,9 @@ pub struct Auth {
     config: Arc<AuthConfig>,
     email: Arc<dyn EmailSender>,
     passwords: Arc<Passwords>,
+    limiter: Arc<dyn RateLimiter>,
+    /// The client key of the request (an IP), for the per-client limits.
+    client: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -69,8 +75,46 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    pub(crate) fn new(exec: Arc<Executor>, config: AuthConfig, email: Arc<dyn EmailSender>) -> Self {
+    pub(crate) fn new(
+        exec: Arc<Executor>,
+        config: AuthConfig,
+        email: Arc<dyn EmailSender>,
+        limiter: Arc<dyn RateLimiter>,
+    ) -> Self {
         let passwords = Arc::new(Passwords::new(&config.argon2, config.max_concurrent_hashes));
-        Auth { exec, config: Arc::new(config), email, passwords }
+        Auth { exec, config: Arc::new(config), email, passwords, limiter, client: None }
+    }
+
+    /// This auth system for a request from `client` (its IP address, or any
+    /// key the app trusts to tell clients apart): logins, registrations and
+    /// reset requests are then also limited per client
+    /// ([`RateLimits`]).
+    ///
+    /// ```no_run
+    /// # async fn run(trom: trombase_core::TromBase, peer: std::net::SocketAddr) -> trombase_core::Result<()> {
+    /// let auth = trom.auth.with_client(peer.ip().to_string());
+    /// let signed_in = auth.login_with_username_password("ada@example.com", "correct horse").await?;
+    /// # let _ = signed_in; Ok(()) }
+    /// ```
+    pub fn with_client(&self, client: impl Into<String>) -> Auth {
+        Auth { client: Some(client.into().into()), ..self.clone() }
+    }
+
+    /// Counts one event of `key` (or, with `count` false, looks whether one
+    /// more would fit): `RATE_LIMITED` past `limit`.
+    async fn throttle(&self, key: &str, limit: Limit, count: bool) -> crate::Result<()> {
+        let verdict =
+            if count { self.limiter.hit(key, limit).await? } else { self.limiter.check(key, limit).await? };
+        match verdict {
+            Verdict::Allowed => Ok(()),
+            Verdict::Limited { retry_after } => {
+                Err(crate::Error::Auth(crate::AuthError::rate_limited(retry_after)))
+            }
+        }
+    }
+
+    /// The per-client key of `flow`, when the request names a client.
+    fn client_key(&self, flow: &str) -> Option<String> {
+        self.client.as_deref().map(|client| format!("{flow}:client:{client}"))
     }
 }

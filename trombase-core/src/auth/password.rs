@@ -85,6 +85,20 @@ impl Passwords {
         Ok(matches && !is_dummy)
     }
 
+    /// Whether a stored hash was made otherwise than new hashes are now
+    /// (another variant, version or parameters, or not a PHC string), so a
+    /// login that verified it should store a fresh one.
+    pub(crate) fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else { return true };
+        let current = argon2::Params::try_from(&parsed);
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || parsed.version != Some(Version::V0x13.into())
+            || current.map_or(true, |p| {
+                (p.m_cost(), p.t_cost(), p.p_cost())
+                    != (self.params.m_cost(), self.params.t_cost(), self.params.p_cost())
+            })
+    }
+
     /// Runs `work` on the blocking pool once a permit is free.
     async fn run_blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
         let permit = Arc::clone(&self.permits)
@@ -173,6 +187,19 @@ mod tests {
         assert!(passwords.verify("correct horse", Some(&hash)).await?);
         assert!(!passwords.verify("wrong horse", Some(&hash)).await?);
         assert_ne!(passwords.hash("correct horse").await?, hash, "salts are random");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn hashes_of_other_parameters_need_a_rehash() -> Result<()> {
+        let passwords = cheap();
+        let hash = passwords.hash("correct horse").await?;
+        assert!(!passwords.needs_rehash(&hash));
+        let stronger = Passwords::new(&Argon2Params::new(16, 2, 1)?, 1);
+        assert!(stronger.needs_rehash(&hash));
+        assert!(passwords.needs_rehash("not a hash"));
+        let argon2i = hash.replacen("$argon2id$", "$argon2i$", 1);
+        assert!(passwords.needs_rehash(&argon2i));
         Ok(())
     }
 

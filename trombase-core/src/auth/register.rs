@@ -1,5 +1,6 @@
 //! Registration: a new user and their first session, in one transaction.
 
+use super::config::EmailVerification;
 use super::types::SignedIn;
 use super::{email_address, emails, password, store, Auth};
 use crate::{AuthError, AuthErrorCode, Error, Result};
@@ -32,6 +33,9 @@ impl Auth {
             Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
         })?;
         password::check_new(password)?;
+        if let Some(key) = self.client_key("register") {
+            self.throttle(&key, self.config.rate_limits.registrations_per_client, true).await?;
+        }
         // A cheap early answer that spares a hash; the insert below is what
         // settles a race.
         if store::email_taken(&self.exec.conn().await?, &email).await? {
@@ -47,6 +51,9 @@ impl Auth {
         drop(tx);
 
         emails::send(&*self.email, &emails::welcome(&user.email), "welcome").await;
+        if self.config.email_verification != EmailVerification::Off {
+            self.send_verification(&user).await?;
+        }
         Ok(SignedIn { user, session })
     }
 }

@@ -35,6 +35,18 @@ impl Auth {
         let email = email_address::normalize(email).ok_or_else(|| {
             Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
         })?;
+        let limits = self.config.rate_limits;
+        if let Some(key) = self.client_key("reset") {
+            self.throttle(&key, limits.reset_requests_per_client, true).await?;
+        }
+        // Past the per-address cap the answer stays "accepted" (it says
+        // nothing about accounts) and nothing is recorded or sent.
+        match self.throttle(&format!("reset:email:{email}"), limits.reset_emails_per_email, true).await {
+            Err(Error::Auth(e)) if e.code == AuthErrorCode::RateLimited => {
+                return Ok(ResetRequested::ACCEPTED)
+            }
+            other => other?,
+        }
         let token = token::generate();
         let ttl = self.config.reset_ttl;
         let recorded =

@@ -137,17 +137,21 @@ pub(super) async fn end_sessions_of(conn: &Conn<'_>, user_id: DbId) -> Result<u6
 }
 
 /// Records a reset token for the user with this email, in one statement
-/// whether or not the user exists; whether a token was recorded.
+/// whether or not the user exists, retiring the user's older ones; whether
+/// a token was recorded.
 pub(super) async fn insert_reset_for_email(
     conn: &Conn<'_>,
     email: &str,
     hash: &TokenHash,
     ttl: Duration,
 ) -> Result<bool> {
-    const SQL: &str =
-        "INSERT INTO trom_auth_password_resets (id, user_id, token_hash, expires_at, created_at) \
-                       SELECT $1, id, $2, now() + $3::bigint * interval '1 millisecond', now() \
-                       FROM trom_auth_users WHERE email = $4";
+    // One statement: the new token, and the user's older unused ones
+    // retired (marked used), so one user has at most one live reset token.
+    const SQL: &str = "WITH u AS (SELECT id FROM trom_auth_users WHERE email = $4), \
+                         retired AS (UPDATE trom_auth_password_resets SET used_at = now() \
+                           WHERE user_id IN (SELECT id FROM u) AND used_at IS NULL) \
+                       INSERT INTO trom_auth_password_resets (id, user_id, token_hash, expires_at, created_at) \
+                       SELECT $1, id, $2, now() + $3::bigint * interval '1 millisecond', now() FROM u";
     let (id, hash, ttl) = (DbId::new(), hash.as_str(), ttl_ms(ttl));
     let args: [Arg; 4] = [(&id, Type::TEXT), (&hash, Type::TEXT), (&ttl, Type::INT8), (&email, Type::TEXT)];
     Ok(conn.execute(SQL, &args, "recording a password reset").await? > 0)
@@ -195,4 +199,147 @@ pub(super) async fn set_password(conn: &Conn<'_>, user_id: DbId, password_hash: 
         Error::Database(DatabaseError::new("setting a password", "the user does not exist"))
     })?;
     user_from(&row)
+}
+
+/// Replaces the password hash of `user_id` with `fresh` if it is still
+/// `stored` (a concurrent change wins); whether it was replaced.
+pub(super) async fn replace_password_hash(
+    conn: &Conn<'_>,
+    user_id: DbId,
+    stored: &str,
+    fresh: &str,
+) -> Result<bool> {
+    const SQL: &str = "UPDATE trom_auth_users SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+    let args: [Arg; 3] = [(&user_id, Type::TEXT), (&stored, Type::TEXT), (&fresh, Type::TEXT)];
+    Ok(conn.execute(SQL, &args, "upgrading a password hash").await? > 0)
+}
+
+/// The password hash of `user_id`.
+pub(super) async fn password_hash_of(conn: &Conn<'_>, user_id: DbId) -> Result<Option<String>> {
+    const SQL: &str = "SELECT password_hash FROM trom_auth_users WHERE id = $1";
+    let row = conn.query_opt(SQL, &[(&user_id, Type::TEXT)], "looking up a user").await?;
+    row.map(|row| get(&row, "password_hash")).transpose()
+}
+
+/// Ends every live session of `user_id` but `keep`; how many.
+pub(super) async fn end_other_sessions(conn: &Conn<'_>, user_id: DbId, keep: DbId) -> Result<u64> {
+    const SQL: &str = "UPDATE trom_auth_sessions SET invalidated_at = now() \
+                       WHERE user_id = $1 AND id <> $2 AND invalidated_at IS NULL";
+    conn.execute(SQL, &[(&user_id, Type::TEXT), (&keep, Type::TEXT)], "ending sessions").await
+}
+
+/// The live sessions of `user_id`, newest first: (id, created_at, expires_at).
+pub(super) async fn live_sessions_of(conn: &Conn<'_>, user_id: DbId) -> Result<Vec<SessionRow>> {
+    const SQL: &str = "SELECT id, created_at, expires_at FROM trom_auth_sessions \
+                       WHERE user_id = $1 AND invalidated_at IS NULL AND expires_at > now() \
+                       ORDER BY created_at DESC, id LIMIT 1000";
+    let rows = conn.query(SQL, &[(&user_id, Type::TEXT)], "listing sessions").await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SessionRow {
+                id: get(row, "id")?,
+                created_at: get(row, "created_at")?,
+                expires_at: get(row, "expires_at")?,
+            })
+        })
+        .collect()
+}
+
+/// One session as listed.
+pub(super) struct SessionRow {
+    pub id: DbId,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Whether `user_id` verified `email` (a used verification token of that
+/// address).
+pub(super) async fn email_verified(conn: &Conn<'_>, user_id: DbId, email: &str) -> Result<bool> {
+    const SQL: &str = "SELECT 1 FROM trom_auth_email_verifications \
+                       WHERE user_id = $1 AND email = $2 AND used_at IS NOT NULL LIMIT 1";
+    let row = conn
+        .query_opt(SQL, &[(&user_id, Type::TEXT), (&email, Type::TEXT)], "looking up a verification")
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Records a verification token of `email` for `user_id`, deleting the
+/// user's older unused ones (a used token is the record of a verified
+/// address).
+pub(super) async fn insert_verification(
+    conn: &Conn<'_>,
+    user_id: DbId,
+    email: &str,
+    hash: &TokenHash,
+    ttl: Duration,
+) -> Result<()> {
+    const SQL: &str = "WITH retired AS (DELETE FROM trom_auth_email_verifications \
+                         WHERE user_id = $2 AND used_at IS NULL) \
+                       INSERT INTO trom_auth_email_verifications (id, user_id, email, token_hash, expires_at, created_at) \
+                       VALUES ($1, $2, $3, $4, now() + $5::bigint * interval '1 millisecond', now())";
+    let (id, hash, ttl) = (DbId::new(), hash.as_str(), ttl_ms(ttl));
+    let args: [Arg; 5] = [
+        (&id, Type::TEXT),
+        (&user_id, Type::TEXT),
+        (&email, Type::TEXT),
+        (&hash, Type::TEXT),
+        (&ttl, Type::INT8),
+    ];
+    conn.execute(SQL, &args, "recording an email verification").await?;
+    Ok(())
+}
+
+/// Marks the unused, unexpired verification token with this hash used, if
+/// its email is still the user's; the user.
+pub(super) async fn use_verification(conn: &Conn<'_>, hash: &TokenHash) -> Result<Option<DbId>> {
+    const SQL: &str = "UPDATE trom_auth_email_verifications v SET used_at = now() FROM trom_auth_users u \
+                       WHERE v.token_hash = ANY($1) AND v.used_at IS NULL AND v.expires_at > now() \
+                         AND u.id = v.user_id AND u.email = v.email \
+                       RETURNING v.user_id, v.token_hash";
+    let Some(row) = conn
+        .query_opt(
+            SQL,
+            &[(&hash.candidates() as &(dyn ToSql + Sync), Type::TEXT_ARRAY)],
+            "verifying an email",
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    if !hash.matches(&get::<String>(&row, "token_hash")?) {
+        return Ok(None);
+    }
+    get(&row, "user_id").map(Some)
+}
+
+/// Sets `updated_at` of `user_id` to now; the user.
+pub(super) async fn touch_user(conn: &Conn<'_>, user_id: DbId) -> Result<AuthUser> {
+    const SQL: &str = "UPDATE trom_auth_users SET updated_at = now() WHERE id = $1 \
+                       RETURNING id, email, created_at, updated_at";
+    let row = conn.query_opt(SQL, &[(&user_id, Type::TEXT)], "updating a user").await?;
+    row.ok_or_else(|| Error::Database(DatabaseError::new("updating a user", "the user does not exist")))
+        .and_then(|row| user_from(&row))
+}
+
+/// The user with this id.
+pub(super) async fn user_by_id(conn: &Conn<'_>, user_id: DbId) -> Result<Option<AuthUser>> {
+    const SQL: &str = "SELECT id, email, created_at, updated_at FROM trom_auth_users WHERE id = $1";
+    let row = conn.query_opt(SQL, &[(&user_id, Type::TEXT)], "looking up a user").await?;
+    row.map(|row| user_from(&row)).transpose()
+}
+
+/// The live session with this id (without its token).
+pub(super) async fn live_session_by_id(conn: &Conn<'_>, id: DbId) -> Result<Option<Session>> {
+    const SQL: &str = "SELECT id, user_id, expires_at FROM trom_auth_sessions \
+                       WHERE id = $1 AND invalidated_at IS NULL AND expires_at > now()";
+    let row = conn.query_opt(SQL, &[(&id, Type::TEXT)], "looking up a session").await?;
+    row.map(|row| {
+        Ok(Session {
+            id: get(&row, "id")?,
+            user_id: get(&row, "user_id")?,
+            expires_at: get(&row, "expires_at")?,
+            token: None,
+        })
+    })
+    .transpose()
 }

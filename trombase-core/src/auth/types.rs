@@ -123,3 +123,21 @@ mod tests {
         Ok(())
     }
 }
+
+/// One live session of a user, as [`Auth::sessions`](crate::Auth::sessions)
+/// lists them (never the token). JSON:
+/// `{"id","createdAt","expiresAt","current"}` (times as epoch milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// The session's id.
+    pub id: DbId,
+    /// When it started.
+    #[serde(with = "wire::epoch_ms")]
+    pub created_at: DateTime<Utc>,
+    /// When it expires.
+    #[serde(with = "wire::epoch_ms")]
+    pub expires_at: DateTime<Utc>,
+    /// Whether it is the session that asked.
+    pub current: bool,
+}

@@ -73,6 +73,13 @@ pub enum AuthErrorCode {
     SessionNotFound,
     /// The email is registered already.
     UsernameTaken,
+    /// Too many attempts; retry after the error's `retry_after`.
+    RateLimited,
+    /// The account's email is not verified yet, and the configuration
+    /// requires it before login.
+    EmailNotVerified,
+    /// An email-verification token that is unknown, used or expired.
+    InvalidVerificationToken,
 }
 
 impl AuthErrorCode {
@@ -84,15 +91,22 @@ impl AuthErrorCode {
             AuthErrorCode::InvalidResetToken => "INVALID_RESET_TOKEN",
             AuthErrorCode::SessionNotFound => "SESSION_NOT_FOUND",
             AuthErrorCode::UsernameTaken => "USERNAME_TAKEN",
+            AuthErrorCode::RateLimited => "RATE_LIMITED",
+            AuthErrorCode::EmailNotVerified => "EMAIL_NOT_VERIFIED",
+            AuthErrorCode::InvalidVerificationToken => "INVALID_VERIFICATION_TOKEN",
         }
     }
 
     /// The HTTP status that fits the code.
     pub const fn http_status(self) -> u16 {
         match self {
-            AuthErrorCode::InvalidAuthInput | AuthErrorCode::InvalidResetToken => 400,
+            AuthErrorCode::InvalidAuthInput
+            | AuthErrorCode::InvalidResetToken
+            | AuthErrorCode::InvalidVerificationToken => 400,
             AuthErrorCode::InvalidCredentials | AuthErrorCode::SessionNotFound => 401,
+            AuthErrorCode::EmailNotVerified => 403,
             AuthErrorCode::UsernameTaken => 409,
+            AuthErrorCode::RateLimited => 429,
         }
     }
 }
@@ -112,12 +126,23 @@ pub struct AuthError {
     pub code: AuthErrorCode,
     /// A message fit for the client.
     pub message: String,
+    /// For `RATE_LIMITED`: when to try again.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl AuthError {
     /// An auth error with a code and message.
     pub fn new(code: AuthErrorCode, message: impl Into<String>) -> Self {
-        AuthError { code, message: message.into() }
+        AuthError { code, message: message.into(), retry_after: None }
+    }
+
+    /// `RATE_LIMITED`, to be retried after `retry_after`.
+    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+        AuthError {
+            code: AuthErrorCode::RateLimited,
+            message: "too many attempts; try again later".into(),
+            retry_after: Some(retry_after),
+        }
     }
 }
 

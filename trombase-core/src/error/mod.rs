@@ -72,7 +72,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status that fits this error: 400, 401, 403, 404, 409, 503
+    /// The HTTP status that fits this error: 400, 401, 403, 404, 409, 429, 503
     /// (busy, or a statement that ran past the statement timeout) or 500.
     pub fn http_status(&self) -> u16 {
         match self {
@@ -92,6 +92,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
             Error::Busy(err) => Some(err.retry_after),
+            Error::Auth(err) => err.retry_after,
             Error::Database(err) if err.is_timeout() => Some(std::time::Duration::from_secs(1)),
             _ => None,
         }
