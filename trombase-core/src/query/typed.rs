@@ -19,18 +19,34 @@ use crate::{Entity, Field, FieldType, Relation};
 pub struct Root;
 
 /// Marks a query embedded in entity `P` through a relation of cardinality `C`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Via<P, C> {
     relation: &'static RelationMeta,
     marker: PhantomData<fn() -> (P, C)>,
 }
 
+impl<P, C> Clone for Via<P, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P, C> Copy for Via<P, C> {}
+
 /// A typed read of entity `E` returning rows of `R`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Query<E, R = E, V = Root> {
     pub(crate) node: SelectNode,
     via: V,
     marker: PhantomData<fn() -> (E, R)>,
+}
+
+/// Cloning a query needs nothing of its entity or row types (a derive
+/// would ask `E: Clone`): the query is only its node.
+impl<E, R, V: Clone> Clone for Query<E, R, V> {
+    fn clone(&self) -> Self {
+        Query { node: self.node.clone(), via: self.via.clone(), marker: PhantomData }
+    }
 }
 
 impl<E: Entity> Query<E> {
@@ -139,9 +155,15 @@ impl<E: Entity, V> Query<E, E, V> {
 }
 
 /// A query grouped by some fields, waiting for its aggregates.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct GroupedQuery<E, G, V = Root> {
     query: Query<E, G, V>,
+}
+
+impl<E, G, V: Clone> Clone for GroupedQuery<E, G, V> {
+    fn clone(&self) -> Self {
+        GroupedQuery { query: self.query.clone() }
+    }
 }
 
 impl<E: Entity, G: ColumnValues, V> GroupedQuery<E, G, V> {
@@ -295,10 +317,16 @@ column_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7);
 
 /// An aggregate over entity `E` producing a `T`: `count()`,
 /// `Note::STARS.sum()`, `Note::USER_ID.count_distinct()`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Agg<E, T> {
     term: AggregateTerm,
     marker: PhantomData<fn() -> (E, T)>,
+}
+
+impl<E, T> Clone for Agg<E, T> {
+    fn clone(&self) -> Self {
+        Agg { term: self.term.clone(), marker: PhantomData }
+    }
 }
 
 impl<E, T> Agg<E, T> {
