@@ -305,7 +305,11 @@ async fn ddl_follows_casing_nullability_and_relations() {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        assert_eq!(fks.len(), 4, "two app foreign keys and two auth ones: {fks:?}");
+        assert_eq!(
+            fks.len(),
+            5,
+            "two app foreign keys and three auth ones (sessions, resets, verifications): {fks:?}"
+        );
         // The relation columns are indexed.
         let indexed: i64 = client
             .query_one(

@@ -35,6 +35,7 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
     let mut report = Report::default();
     report.sections.push(logins(ctx, &trom, &config).await?);
     report.sections.push(session_lookups(ctx, &trom, &token).await?);
+    report.sections.push(limiter_hits(ctx).await?);
     Ok(report)
 }
 
@@ -169,6 +170,79 @@ async fn session_lookups(ctx: &Context, trom: &TromBase, token: &str) -> Result<
         )],
         headers: ["lookup", "n", "median µs", "p99 µs"].map(String::from).to_vec(),
         rows: vec![row("trom.auth.get_session_by_token", lib), row("raw tokio-postgres", raw)],
+    })
+}
+
+/// One counted event (what a failed login, a registration or a reset
+/// request adds): the in-process limiter, the database limiter, and the
+/// database limiter's statement in raw tokio-postgres on one held
+/// connection, interleaved.
+async fn limiter_hits(ctx: &Context) -> Result<Section, BoxError> {
+    const RAW_SQL: &str = "INSERT INTO trom_auth_rate_limits AS r (key_hash, window_ends_at, hits) \
+        VALUES ($1, now() + $2::bigint * interval '1 millisecond', 1) \
+        ON CONFLICT (key_hash) DO UPDATE SET \
+          hits = CASE WHEN r.window_ends_at <= now() THEN 1 ELSE r.hits + 1 END, \
+          window_ends_at = CASE WHEN r.window_ends_at <= now() THEN EXCLUDED.window_ends_at ELSE r.window_ends_at END \
+        RETURNING hits, (extract(epoch FROM window_ends_at - now()) * 1000)::bigint AS remaining_ms";
+    let in_process = TromBase::builder().database_url(&ctx.database_url).connect().await?;
+    let database =
+        TromBase::builder().database_url(&ctx.database_url).rate_limits_in_database().connect().await?;
+    database.create_tables().await?;
+    let (client, connection) = tokio_postgres::connect(&ctx.database_url, NoTls).await?;
+    let connection = tokio::spawn(connection);
+    let statement = client.prepare(RAW_SQL).await?;
+    let limit = Limit::per_minutes(u32::MAX, 60);
+    async fn time(trom: &TromBase, key: String, limit: Limit) -> Result<Duration, BoxError> {
+        let started = Instant::now();
+        trom.auth.limiter().hit(&key, limit).await?;
+        Ok(started.elapsed())
+    }
+    let raw = |key: String| {
+        let (client, statement) = (&client, &statement);
+        async move {
+            let started = Instant::now();
+            let hash = hex(&Sha256::digest(key.as_bytes()));
+            let row = client.query_one(statement, &[&hash, &3_600_000_i64]).await?;
+            let _: (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+            Ok::<_, BoxError>(started.elapsed())
+        }
+    };
+    let keys = 50;
+    let key = |i: usize| format!("login:email:user{}@bench.test", i % keys);
+    for i in 0..ctx.warm_up(200) {
+        time(&in_process, key(i), limit).await?;
+        time(&database, key(i), limit).await?;
+        raw(format!("raw:{}", key(i))).await?;
+    }
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for i in 0..ctx.iterations(3000) {
+        for k in 0..3 {
+            let which = (i + k) % 3;
+            samples[which].push(match which {
+                0 => time(&in_process, key(i), limit).await?,
+                1 => time(&database, key(i), limit).await?,
+                _ => raw(format!("raw:{}", key(i))).await?,
+            });
+        }
+    }
+    drop(client);
+    connection.await??;
+    let [mem, db, raw] = samples.map(|s| Summary::of(&s));
+    let (mem, db, raw) = (mem.ok_or("no samples")?, db.ok_or("no samples")?, raw.ok_or("no samples")?);
+    let row = |name: &str, s: Summary| vec![name.to_owned(), s.n.to_string(), us(s.median), us(s.p99)];
+    Ok(Section {
+        title: "auth: one counted limiter event".to_owned(),
+        notes: vec![format!(
+            "ratio DatabaseLimiter / raw tokio-postgres (same statement), medians: **{:.3}** \
+             (library: pool checkout + cached statement + key hash; raw: one held connection, key hash)",
+            ratio(db.median, raw.median)
+        )],
+        headers: ["limiter", "n", "median µs", "p99 µs"].map(String::from).to_vec(),
+        rows: vec![
+            row("InProcessLimiter::hit", mem),
+            row("DatabaseLimiter::hit", db),
+            row("raw tokio-postgres", raw),
+        ],
     })
 }
 

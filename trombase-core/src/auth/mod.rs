@@ -100,6 +100,12 @@ impl Auth {
         Auth { client: Some(client.into().into()), ..self.clone() }
     }
 
+    /// The limiter the auth flows consult (to clear a lockout from an
+    /// admin screen, say: `trom.auth.limiter().clear("login:email:ada@example.com")`).
+    pub fn limiter(&self) -> &dyn RateLimiter {
+        &*self.limiter
+    }
+
     /// Counts one event of `key` (or, with `count` false, looks whether one
     /// more would fit): `RATE_LIMITED` past `limit`.
     async fn throttle(&self, key: &str, limit: Limit, count: bool) -> crate::Result<()> {
