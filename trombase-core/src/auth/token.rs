@@ -42,9 +42,14 @@ impl TokenHash {
         &self.hash
     }
 
-    /// Both hashes a stored row may hold, for looking one up.
-    pub(crate) fn candidates(&self) -> Vec<&str> {
-        vec![&self.hash, &self.legacy]
+    /// The hash rows are stored with (of the token's bytes).
+    pub(crate) fn current(&self) -> &String {
+        &self.hash
+    }
+
+    /// The hash earlier versions stored (of the token's text).
+    pub(crate) fn earlier(&self) -> &String {
+        &self.legacy
     }
 
     /// Whether `stored` (read back from the database) is one of this
@@ -127,8 +132,8 @@ mod tests {
         let text = URL_SAFE_NO_PAD.encode([0u8; 32]);
         let hash = parse(&text).unwrap();
         assert_eq!(hash.as_str(), "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
-        assert_eq!(hash.candidates()[1], to_hex(&Sha256::digest(text.as_bytes())), "the earlier form");
-        assert!(hash.matches(hash.candidates()[1]), "rows of earlier versions still match");
+        assert_eq!(*hash.earlier(), to_hex(&Sha256::digest(text.as_bytes())), "the earlier form");
+        assert!(hash.matches(hash.earlier()), "rows of earlier versions still match");
         // sha256("abc"), from FIPS 180-2: the hex encoding itself.
         assert_eq!(
             to_hex(&Sha256::digest(b"abc")),
