@@ -168,3 +168,35 @@ async fn the_reference_app_runs_on_a_typescript_database_as_it_is() {
         app.post("/api/db/select", Some(&alice.token), json!({"action": {"table": "notes"}})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// Addresses the TypeScript library stored in a spelling the canonical form
+/// rewrites (it only trimmed and lower-cased: a punycode domain, fullwidth
+/// letters) still sign in, typed either way, get reset emails, and cannot
+/// be registered a second time in the canonical spelling.
+#[tokio::test]
+async fn addresses_stored_in_an_earlier_spelling_keep_their_accounts() {
+    let db = TestDb::new().await;
+    let client = db.client().await;
+    typescript::lay_out(&client).await;
+    typescript::old_user(&client, "jürgen@xn--bcher-kva.de", 0).await;
+    typescript::old_user(&client, "ａｌｉｃｅ@example.com", 0).await;
+    let trom = notes_app::connect(db.url()).await.unwrap();
+    for typed in ["jürgen@xn--bcher-kva.de", "jürgen@bücher.de", "JÜRGEN@BÜCHER.DE"] {
+        trom.auth
+            .login_with_username_password(typed, typescript::PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("{typed}: {e}"));
+    }
+    trom.auth.login_with_username_password("ＡＬＩＣＥ@example.com", typescript::PASSWORD).await.unwrap();
+    for again in ["jürgen@bücher.de", "ａｌｉｃｅ@example.com"] {
+        let err = trom.auth.register_with_username_password(again, "another password").await.unwrap_err();
+        assert!(
+            matches!(&err, trombase::Error::Auth(e) if e.code == trombase::AuthErrorCode::UsernameTaken),
+            "{again}: {err}"
+        );
+    }
+    trom.auth.request_password_reset("jürgen@bücher.de").await.unwrap();
+    let resets: i64 =
+        client.query_one("SELECT count(*) FROM trom_auth_password_resets", &[]).await.unwrap().get(0);
+    assert_eq!(resets, 1, "the reset found the account stored in the earlier spelling");
+}

@@ -173,6 +173,21 @@ fn is_single_script(text: &str) -> bool {
     scripts.len() <= 1 || MIXES.iter().any(|mix| scripts.iter().all(|s| mix.contains(s)))
 }
 
+/// The spellings a row stored before the canonical form may hold the
+/// address in, besides `canonical`: the input as the TypeScript library
+/// (and this library before) stored it, trimmed and lower-cased; and the
+/// canonical form with its domain in ASCII (punycode), for a domain stored
+/// as typed in that form. Lookups try them after the canonical form, so
+/// accounts of a database that library filled keep working.
+pub(crate) fn earlier_spellings(input: &str, canonical: &str) -> [String; 2] {
+    let typed = input.trim().to_lowercase();
+    let ascii = canonical
+        .split_once('@')
+        .and_then(|(local, domain)| idna::domain_to_ascii(domain).ok().map(|d| format!("{local}@{d}")))
+        .unwrap_or_else(|| canonical.to_owned());
+    [typed, ascii]
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize;

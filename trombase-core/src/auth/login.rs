@@ -47,6 +47,7 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn login_with_username_password(&self, email: &str, password: &str) -> Result<SignedIn> {
+        let input_email = email;
         let limits = self.config.rate_limits;
         let client_key = self.client_key("login");
         if let Some(key) = &client_key {
@@ -62,7 +63,9 @@ impl Auth {
         }
         // The connection goes back to the pool before hashing, so a burst of
         // logins does not hold connections while they wait for the CPU.
-        let found = store::user_with_hash(&self.exec.conn().await?, &email).await?;
+        let earlier = email_address::earlier_spellings(input_email, &email);
+        let forms = store::EmailForms { canonical: &email, earlier: &earlier };
+        let found = store::user_with_hash(&self.exec.conn().await?, &forms).await?;
         let (user, stored, matches) = match found {
             Some((user, stored)) => {
                 let matches = self.passwords.verify(password, Some(&stored)).await?;

@@ -29,6 +29,7 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn register_with_username_password(&self, email: &str, password: &str) -> Result<SignedIn> {
+        let input_email = email;
         let email = email_address::normalize(email).ok_or_else(|| {
             Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
         })?;
@@ -38,7 +39,9 @@ impl Auth {
         }
         // A cheap early answer that spares a hash; the insert below is what
         // settles a race.
-        if store::email_taken(&self.exec.conn().await?, &email).await? {
+        let earlier = email_address::earlier_spellings(input_email, &email);
+        let forms = store::EmailForms { canonical: &email, earlier: &earlier };
+        if store::email_taken(&self.exec.conn().await?, &forms).await? {
             return Err(username_taken());
         }
         let password_hash = self.passwords.hash(password).await?;

@@ -32,6 +32,7 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn request_password_reset(&self, email: &str) -> Result<ResetRequested> {
+        let input_email = email;
         let email = email_address::normalize(email).ok_or_else(|| {
             Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
         })?;
@@ -47,10 +48,12 @@ impl Auth {
             }
             other => other?,
         }
+        let earlier = email_address::earlier_spellings(input_email, &email);
+        let forms = store::EmailForms { canonical: &email, earlier: &earlier };
         let token = token::generate();
         let ttl = self.config.reset_ttl;
         let recorded =
-            store::insert_reset_for_email(&self.exec.conn().await?, &email, &token.hash, ttl).await?;
+            store::insert_reset_for_email(&self.exec.conn().await?, &forms, &token.hash, ttl).await?;
         if recorded {
             let prefix = self.config.reset_link_prefix.as_deref();
             let message = emails::password_reset(&email, &token.text, prefix, ttl.as_secs().div_ceil(60));

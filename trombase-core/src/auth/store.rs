@@ -43,10 +43,23 @@ fn user_from(row: &Row) -> Result<AuthUser> {
     })
 }
 
-/// Whether a user has this (normalized) email.
-pub(super) async fn email_taken(conn: &Conn<'_>, email: &str) -> Result<bool> {
-    const SQL: &str = "SELECT 1 FROM trom_auth_users WHERE email = $1";
-    let row = conn.query_opt(SQL, &[(&email, Type::TEXT)], "looking up a user").await?;
+/// An address in the forms a row may hold it in: the canonical form, and
+/// the spellings earlier versions and the TypeScript library stored.
+pub(super) struct EmailForms<'a> {
+    pub canonical: &'a str,
+    pub earlier: &'a [String; 2],
+}
+
+impl EmailForms<'_> {
+    fn args(&self) -> [Arg<'_>; 3] {
+        [(&self.canonical, Type::TEXT), (&self.earlier[0], Type::TEXT), (&self.earlier[1], Type::TEXT)]
+    }
+}
+
+/// Whether a user has this email, in either form.
+pub(super) async fn email_taken(conn: &Conn<'_>, email: &EmailForms<'_>) -> Result<bool> {
+    const SQL: &str = "SELECT 1 FROM trom_auth_users WHERE email IN ($1, $2, $3) LIMIT 1";
+    let row = conn.query_opt(SQL, &email.args(), "looking up a user").await?;
     Ok(row.is_some())
 }
 
@@ -74,11 +87,15 @@ pub(super) async fn insert_user(
     }
 }
 
-/// The user with this email and their password hash.
-pub(super) async fn user_with_hash(conn: &Conn<'_>, email: &str) -> Result<Option<(AuthUser, String)>> {
-    const SQL: &str =
-        "SELECT id, email, password_hash, created_at, updated_at FROM trom_auth_users WHERE email = $1";
-    let Some(row) = conn.query_opt(SQL, &[(&email, Type::TEXT)], "looking up a user").await? else {
+/// The user with this email and their password hash (the canonical form
+/// first, if both forms have a row).
+pub(super) async fn user_with_hash(
+    conn: &Conn<'_>,
+    email: &EmailForms<'_>,
+) -> Result<Option<(AuthUser, String)>> {
+    const SQL: &str = "SELECT id, email, password_hash, created_at, updated_at FROM trom_auth_users \
+                       WHERE email IN ($1, $2, $3) ORDER BY email = $1 DESC LIMIT 1";
+    let Some(row) = conn.query_opt(SQL, &email.args(), "looking up a user").await? else {
         return Ok(None);
     };
     Ok(Some((user_from(&row)?, get(&row, "password_hash")?)))
@@ -138,19 +155,22 @@ pub(super) async fn end_sessions_of(conn: &Conn<'_>, user_id: DbId) -> Result<u6
 /// a token was recorded.
 pub(super) async fn insert_reset_for_email(
     conn: &Conn<'_>,
-    email: &str,
+    email: &EmailForms<'_>,
     hash: &TokenHash,
     ttl: Duration,
 ) -> Result<bool> {
     // One statement: the new token, and the user's older unused ones
     // retired (marked used), so one user has at most one live reset token.
-    const SQL: &str = "WITH u AS (SELECT id FROM trom_auth_users WHERE email = $4), \
+    const SQL: &str = "WITH u AS (SELECT id FROM trom_auth_users WHERE email IN ($4, $5, $6) \
+                         ORDER BY email = $4 DESC LIMIT 1), \
                          retired AS (UPDATE trom_auth_password_resets SET used_at = now() \
                            WHERE user_id IN (SELECT id FROM u) AND used_at IS NULL) \
                        INSERT INTO trom_auth_password_resets (id, user_id, token_hash, expires_at, created_at) \
                        SELECT $1, id, $2, now() + $3::bigint * interval '1 millisecond', now() FROM u";
     let (id, hash, ttl) = (DbId::new(), hash.as_str(), ttl_ms(ttl));
-    let args: [Arg; 4] = [(&id, Type::TEXT), (&hash, Type::TEXT), (&ttl, Type::INT8), (&email, Type::TEXT)];
+    let [canonical, typed, ascii] = email.args();
+    let args: [Arg; 6] =
+        [(&id, Type::TEXT), (&hash, Type::TEXT), (&ttl, Type::INT8), canonical, typed, ascii];
     Ok(conn.execute(SQL, &args, "recording a password reset").await? > 0)
 }
 
