@@ -40,26 +40,23 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError, Scop
 use futures_util::StreamExt;
 
 use super::{
-    allowed_methods, refuse_oversized, replace_bare_error, session_token, Api, Method, Request, Response,
-    Route, ENDPOINTS, MAX_BODY_BYTES,
+    allowed_methods, refuse_oversized, replace_bare_error, routes_by_path, session_token, Api, Method,
+    Request, Response, Route, MAX_BODY_BYTES,
 };
 use crate::{Error, SchemaError, Session, SessionDb, TromBase};
 
-/// The prefix every path of [`ENDPOINTS`] starts with: the scope's path.
+/// The prefix every path of [`ENDPOINTS`](super::ENDPOINTS) starts with: the scope's path.
 const PREFIX: &str = "/api";
 
-/// The JSON API of SPEC §9 (every route of [`ENDPOINTS`]) as a scope at
+/// The JSON API of SPEC §9 (every route of [`ENDPOINTS`](super::ENDPOINTS)) as a scope at
 /// `/api`. Each route answers its own errors as JSON, a wrong method with a
 /// JSON 405 included, and so does an unknown path under `/api`.
 pub fn scope(trom: TromBase) -> Scope {
     let api = Api::new(trom);
-    let mut paths: Vec<&'static str> = ENDPOINTS.iter().map(|e| e.path).collect();
-    paths.sort_unstable();
-    paths.dedup();
     let mut scope = web::scope(PREFIX);
-    for path in paths {
+    for (path, endpoints) in routes_by_path() {
         let mut resource = web::resource(path.strip_prefix(PREFIX).unwrap_or(path));
-        for endpoint in ENDPOINTS.iter().filter(|e| e.path == path) {
+        for endpoint in endpoints {
             let (api, route) = (api.clone(), endpoint.route);
             let method = match endpoint.method {
                 Method::Get => web::get(),

@@ -31,23 +31,20 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use super::{
-    allowed_methods, refuse_oversized, replace_bare_error, session_token, Api, Method, Request as ApiRequest,
-    Response, ENDPOINTS, MAX_BODY_BYTES,
+    allowed_methods, refuse_oversized, replace_bare_error, routes_by_path, session_token, Api, Method,
+    Request as ApiRequest, Response, MAX_BODY_BYTES,
 };
 use crate::{Error, Session, SessionDb, TromBase};
 
-/// The JSON API of SPEC §9 (every route of [`ENDPOINTS`]) as a router over
+/// The JSON API of SPEC §9 (every route of [`ENDPOINTS`](super::ENDPOINTS)) as a router over
 /// any state. Each route answers its own errors as JSON, a wrong method
 /// with a JSON 405 included.
 pub fn router<S: Clone + Send + Sync + 'static>(trom: TromBase) -> Router<S> {
     let api = Api::new(trom);
-    let mut paths: Vec<&'static str> = ENDPOINTS.iter().map(|e| e.path).collect();
-    paths.sort_unstable();
-    paths.dedup();
     let mut router = Router::new();
-    for path in paths {
+    for (path, endpoints) in routes_by_path() {
         let mut methods: MethodRouter<S> = MethodRouter::new();
-        for endpoint in ENDPOINTS.iter().filter(|e| e.path == path) {
+        for endpoint in endpoints {
             let (api, route) = (api.clone(), endpoint.route);
             let filter = match endpoint.method {
                 Method::Get => MethodFilter::GET,

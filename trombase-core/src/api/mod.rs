@@ -173,6 +173,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { method: Method::Get, path: "/api/openapi.json", route: Route::OpenApi },
 ];
 
+/// The distinct paths of [`ENDPOINTS`], each with its endpoints: what a
+/// framework registers a route (with its methods) for.
+pub fn routes_by_path() -> impl Iterator<Item = (&'static str, impl Iterator<Item = &'static Endpoint>)> {
+    let mut paths: Vec<&'static str> = ENDPOINTS.iter().map(|e| e.path).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths.into_iter().map(|path| (path, ENDPOINTS.iter().filter(move |e| e.path == path)))
+}
+
 /// The methods a path takes, for the `Allow` header of a 405.
 pub fn allowed_methods(path: &str) -> &'static str {
     match path {

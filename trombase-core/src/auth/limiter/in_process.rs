@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use futures_util::future::BoxFuture;
+use sha2::{Digest, Sha256};
 
 use super::{Limit, RateLimiter, Verdict};
 use crate::Result;
@@ -15,11 +16,15 @@ const MAX_KEYS: usize = 100_000;
 
 /// Counts per key in memory: one process's view (several instances of an
 /// app each count their own; use [`DatabaseLimiter`](super::DatabaseLimiter)
-/// to share). Holds at most 100,000 keys.
+/// to share). Holds at most 100,000 keys, each as its SHA-256 (32 bytes
+/// however long the email a client sent), so a flood of distinct keys costs
+/// a few megabytes at most.
 #[derive(Debug, Default)]
 pub struct InProcessLimiter {
-    windows: Mutex<HashMap<String, Window>>,
+    windows: Mutex<HashMap<KeyHash, Window>>,
 }
+
+type KeyHash = [u8; 32];
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
@@ -33,31 +38,38 @@ impl InProcessLimiter {
         InProcessLimiter::default()
     }
 
-    fn count(&self, key: &str, limit: Limit, add: u64) -> Verdict {
+    /// Counts one event of `key` (`count`), or looks whether one more
+    /// would fit.
+    fn count(&self, key: &str, limit: Limit, count: bool) -> Verdict {
+        let key: KeyHash = Sha256::digest(key.as_bytes()).into();
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !windows.contains_key(key) && windows.len() >= MAX_KEYS {
+        if !windows.contains_key(&key) && windows.len() >= MAX_KEYS {
             make_room(&mut windows, now);
         }
         let fresh = Window { ends_at: now + limit.window, hits: 0 };
-        let window = match windows.get_mut(key) {
+        let window = match windows.get_mut(&key) {
             Some(window) if window.ends_at > now => window,
             Some(window) => {
                 *window = fresh;
                 window
             }
-            None if add == 0 => return Verdict::Allowed,
-            None => windows.entry(key.to_owned()).or_insert(fresh),
+            None if !count => return Verdict::Allowed,
+            None => windows.entry(key).or_insert(fresh),
         };
-        window.hits += add;
-        // `check` asks about one more event; `hit` about the one counted.
-        Verdict::of(window.hits + (1 - add.min(1)), limit, window.ends_at.saturating_duration_since(now))
+        let remaining = window.ends_at.saturating_duration_since(now);
+        if count {
+            window.hits += 1;
+            Verdict::of(window.hits, limit, remaining)
+        } else {
+            Verdict::of(window.hits + 1, limit, remaining)
+        }
     }
 }
 
 /// Drops expired windows; if none had expired, the tenth of the keys whose
 /// windows end first.
-fn make_room(windows: &mut HashMap<String, Window>, now: Instant) {
+fn make_room(windows: &mut HashMap<KeyHash, Window>, now: Instant) {
     windows.retain(|_, w| w.ends_at > now);
     if windows.len() < MAX_KEYS {
         return;
@@ -71,16 +83,17 @@ fn make_room(windows: &mut HashMap<String, Window>, now: Instant) {
 
 impl RateLimiter for InProcessLimiter {
     fn hit<'a>(&'a self, key: &'a str, limit: Limit) -> BoxFuture<'a, Result<Verdict>> {
-        Box::pin(async move { Ok(self.count(key, limit, 1)) })
+        Box::pin(async move { Ok(self.count(key, limit, true)) })
     }
 
     fn check<'a>(&'a self, key: &'a str, limit: Limit) -> BoxFuture<'a, Result<Verdict>> {
-        Box::pin(async move { Ok(self.count(key, limit, 0)) })
+        Box::pin(async move { Ok(self.count(key, limit, false)) })
     }
 
     fn clear<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key);
+            let key: KeyHash = Sha256::digest(key.as_bytes()).into();
+            self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&key);
             Ok(())
         })
     }
