@@ -160,7 +160,7 @@ impl SessionDb {
         self.check_session()?;
         // The permission pass adds row filters to the node; decoding ignores them.
         let mut node = query.node;
-        let read = Read { form: RowForm::Columns, limits: None, from: self.from };
+        let read = Read { schema: &self.core.schema, form: RowForm::Columns, limits: None, from: self.from };
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
         rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
     }
@@ -191,7 +191,12 @@ impl SessionDb {
     ) -> Result<Vec<serde_json::Value>> {
         self.check_session()?;
         let mut node = parse_select(&self.core.schema, action, &self.core.limits.reads, coerce)?;
-        let read = Read { form: RowForm::Json, limits: Some(&self.core.limits.reads), from: self.from };
+        let read = Read {
+            schema: &self.core.schema,
+            form: RowForm::Json,
+            limits: Some(&self.core.limits.reads),
+            from: self.from,
+        };
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
         let mut rows = rows
             .iter()

@@ -60,7 +60,9 @@ pub use value::Value;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::permit::{Action, Operation, Permit};
-    pub use crate::schema::{Casing, EntityMeta, FieldMeta, Managed, RelationKind, RelationMeta};
+    pub use crate::schema::{
+        Casing, EntityMeta, FieldMeta, JunctionMeta, Managed, RelationKind, RelationMeta,
+    };
     pub use crate::{DbId, Field, FieldType, Many, NewRow, One, Relation, Result, Session, Sql, Value};
     pub use chrono::{DateTime, Utc};
     pub use futures_util::future::BoxFuture;
@@ -83,8 +85,15 @@ pub mod __private {
     pub trait EntityParts {
         /// The logical table name.
         const NAME: &'static str;
+        /// The physical table name.
+        const TABLE: &'static str;
         /// The fields.
         const FIELDS: &'static [FieldMeta];
+    }
+
+    /// A field's metadata, in const context.
+    pub const fn field_meta<E: EntityParts, T>(field: Field<E, T>) -> &'static FieldMeta {
+        &E::FIELDS[field.index()]
     }
 
     /// The logical name of a field, in const context.

@@ -36,6 +36,13 @@ pub struct EntityHandle {
     check: CheckFn,
 }
 
+/// Two handles are equal when they are of the same entity.
+impl PartialEq for EntityHandle {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.meta, other.meta) || self.meta.name == other.meta.name
+    }
+}
+
 impl std::fmt::Debug for EntityHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("EntityHandle").field(&self.meta.name).finish()

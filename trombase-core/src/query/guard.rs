@@ -81,6 +81,7 @@ pub(crate) fn check_patterns(node: &SelectNode) -> Result<()> {
             } => check_like_pattern(p).map_err(|m| Error::validation(format!("where.{}", field.name), m)),
             Predicate::And(parts) | Predicate::Or(parts) => parts.iter().try_for_each(walk),
             Predicate::Not(inner) => walk(inner),
+            Predicate::Related(related) => walk(&related.filter),
             _ => Ok(()),
         }
     }

@@ -7,9 +7,10 @@ use serde_json::{Map, Value as Json};
 
 use super::predicate::check_like_pattern;
 use super::{
-    AggregateFn, AggregateTerm, CompareOp, Direction, Embed, OrderKey, OrderTerm, Predicate, SelectNode,
+    AggregateFn, AggregateTerm, CompareOp, Direction, Embed, OrderKey, OrderTerm, Predicate, Quantifier,
+    RelationFilter, SelectNode,
 };
-use crate::schema::{is_plain_identifier, EntityMeta, FieldKind, FieldMeta, RelationKind, Schema};
+use crate::schema::{is_plain_identifier, EntityMeta, FieldKind, FieldMeta, RelationMeta, Schema};
 use crate::value::{clip, json_type_name};
 use crate::{Error, Result, Value};
 
@@ -172,7 +173,7 @@ impl Parser<'_> {
             node.columns = self.fields(entity, columns, &join(path, "columns"))?;
         }
         if let Some(filter) = object.get("where") {
-            node.filter = Some(self.filter(entity, filter, &join(path, "where"))?);
+            node.filter = Some(self.filter(entity, filter, &join(path, "where"), depth)?);
         }
         node.limit = self.count(object.get("limit"), &join(path, "limit"))?;
         if let Some(limit) = node.limit {
@@ -236,10 +237,10 @@ impl Parser<'_> {
                 Json::Object(object) => self.node(handle, object, &path, depth + 1, false)?,
                 other => return Err(expected(&path, "true or an object", other)),
             };
-            if relation.kind == RelationKind::ResolvesToMany && node.limit.is_none() && returns_many(&node) {
+            if !relation.kind.is_one() && node.limit.is_none() && returns_many(&node) {
                 node.limit = Some(self.limits.default_limit);
             }
-            embeds.push(Embed { relation, node });
+            embeds.push(Embed::new(relation, node));
         }
         Ok(embeds)
     }
@@ -409,7 +410,15 @@ impl Parser<'_> {
         Ok(AggregateTerm { alias: alias.to_owned(), func, field, distinct })
     }
 
-    fn filter(&self, entity: &EntityMeta, json: &Json, path: &str) -> Result<Predicate> {
+    /// A filter over `entity`, read at nesting `depth` (relation filters
+    /// nest one deeper, under the same limit as embeds).
+    fn filter(
+        &self,
+        entity: &'static EntityMeta,
+        json: &Json,
+        path: &str,
+        depth: usize,
+    ) -> Result<Predicate> {
         let object = as_object(json, path)?;
         let mut parts = Vec::with_capacity(object.len());
         for (key, value) in object {
@@ -422,7 +431,7 @@ impl Parser<'_> {
                     let items = items
                         .iter()
                         .enumerate()
-                        .map(|(i, item)| self.filter(entity, item, &format!("{path}[{i}]")))
+                        .map(|(i, item)| self.filter(entity, item, &format!("{path}[{i}]"), depth))
                         .collect::<Result<Vec<_>>>()?;
                     if key == "or" {
                         Predicate::Or(items)
@@ -430,12 +439,52 @@ impl Parser<'_> {
                         Predicate::And(items)
                     }
                 }
-                "not" => Predicate::Not(Box::new(self.filter(entity, value, &path)?)),
-                name => {
-                    let field = entity.field(name).ok_or_else(|| unknown_field(entity, &path))?;
-                    self.condition(field, value, &path)?
-                }
+                "not" => Predicate::Not(Box::new(self.filter(entity, value, &path, depth)?)),
+                name => match (entity.field(name), entity.relation(name)) {
+                    (Some(field), _) => self.condition(field, value, &path)?,
+                    (None, Some(relation)) => self.relation_filter(entity, relation, value, &path, depth)?,
+                    (None, None) => return Err(unknown_field(entity, &path)),
+                },
             });
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Predicate::And(parts) })
+    }
+
+    /// `{"some": {...}, "none": {...}, "every": {...}}` on a relation: each
+    /// quantifier a filter over the relation's target.
+    fn relation_filter(
+        &self,
+        entity: &'static EntityMeta,
+        relation: &'static RelationMeta,
+        json: &Json,
+        path: &str,
+        depth: usize,
+    ) -> Result<Predicate> {
+        const QUANTIFIERS: &[&str] = &["some", "none", "every"];
+        let object = as_object(json, path)?;
+        if object.is_empty() {
+            return Err(Error::validation(path, "needs `some`, `none` or `every`"));
+        }
+        if depth + 1 > self.limits.max_depth {
+            return Err(Error::validation(
+                path,
+                format!("nesting deeper than {} is not allowed", self.limits.max_depth),
+            ));
+        }
+        let target = *self.schema.handle(relation.target).ok_or_else(|| {
+            Error::validation(path, format!("target entity `{}` is not registered", relation.target))
+        })?;
+        let mut parts = Vec::with_capacity(object.len());
+        for (key, value) in object {
+            let quantifier = match key.as_str() {
+                "some" => Quantifier::Some,
+                "none" => Quantifier::None,
+                "every" => Quantifier::Every,
+                _ => return Err(Error::unknown_key(join(path, key), QUANTIFIERS)),
+            };
+            let filter = self.filter(target.meta(), value, &join(path, key), depth + 1)?;
+            let related = RelationFilter::new(entity, relation, target, quantifier, filter);
+            parts.push(Predicate::Related(Box::new(related)));
         }
         Ok(if parts.len() == 1 { parts.remove(0) } else { Predicate::And(parts) })
     }

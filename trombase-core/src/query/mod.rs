@@ -6,6 +6,7 @@ mod guard;
 mod json;
 mod json_rows;
 mod predicate;
+mod related;
 mod select;
 mod shape;
 mod typed;
@@ -15,6 +16,7 @@ pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
 pub(crate) use json_rows::finish_rows;
 pub use predicate::{CompareOp, Filter, Predicate};
+pub use related::{Quantifier, RelationFilter};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderKey, OrderTerm, SelectNode};
 pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, JsonRows, RowShape};
 pub use typed::{

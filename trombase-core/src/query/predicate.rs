@@ -2,6 +2,7 @@
 
 use std::marker::PhantomData;
 
+use super::RelationFilter;
 use crate::schema::{FieldKind, FieldMeta};
 use crate::Value;
 
@@ -57,6 +58,8 @@ pub enum Predicate {
     Or(Vec<Predicate>),
     /// Not this.
     Not(Box<Predicate>),
+    /// A condition on the rows a relation leads to.
+    Related(Box<RelationFilter>),
 }
 
 impl Predicate {
@@ -77,6 +80,9 @@ impl Predicate {
             Predicate::IsNull(_) | Predicate::NotNull(_) => true,
             Predicate::And(parts) | Predicate::Or(parts) => parts.iter().all(Predicate::is_leakproof),
             Predicate::Not(inner) => inner.is_leakproof(),
+            // The target's row filters are the app's; what the caller adds
+            // is the inner condition, evaluated (fenced) behind them.
+            Predicate::Related(related) => related.filter.is_leakproof(),
         }
     }
 
@@ -93,7 +99,43 @@ impl Predicate {
                 parts.iter().map(Predicate::terms).sum::<usize>().max(1)
             }
             Predicate::Not(inner) => inner.terms(),
+            // The subquery is a term of its own, plus what it tests.
+            Predicate::Related(related) => 1 + related.filter.terms(),
         }
+    }
+
+    /// Calls `f` on every relation filter in this predicate, outermost
+    /// first (those nested inside a relation filter's condition included).
+    pub(crate) fn for_each_related_mut(&mut self, f: &mut impl FnMut(&mut RelationFilter)) {
+        match self {
+            Predicate::And(parts) | Predicate::Or(parts) => {
+                parts.iter_mut().for_each(|p| p.for_each_related_mut(f));
+            }
+            Predicate::Not(inner) => inner.for_each_related_mut(f),
+            Predicate::Related(related) => {
+                f(related);
+                related.filter.for_each_related_mut(f);
+            }
+            _ => {}
+        }
+    }
+
+    /// Every relation filter in this predicate, outermost first.
+    pub(crate) fn related(&self) -> Vec<&RelationFilter> {
+        let mut found = Vec::new();
+        fn walk<'a>(p: &'a Predicate, found: &mut Vec<&'a RelationFilter>) {
+            match p {
+                Predicate::And(parts) | Predicate::Or(parts) => parts.iter().for_each(|p| walk(p, found)),
+                Predicate::Not(inner) => walk(inner, found),
+                Predicate::Related(related) => {
+                    found.push(related);
+                    walk(&related.filter, found);
+                }
+                _ => {}
+            }
+        }
+        walk(self, &mut found);
+        found
     }
 
     /// Its top-level conjuncts split into those that are leakproof and the rest.

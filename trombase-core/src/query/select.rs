@@ -101,6 +101,15 @@ pub struct Embed {
     pub relation: &'static RelationMeta,
     /// The embedded read.
     pub node: SelectNode,
+    /// A many-via junction's read row filters; the permission pass adds them.
+    pub junction_filters: Vec<Predicate>,
+}
+
+impl Embed {
+    /// An embed of `node` through `relation`, before the permission pass.
+    pub fn new(relation: &'static RelationMeta, node: SelectNode) -> Self {
+        Embed { relation, node, junction_filters: Vec::new() }
+    }
 }
 
 /// One read of one entity, with everything nested under it.
@@ -156,6 +165,23 @@ impl SelectNode {
             i += 1;
         }
         nodes
+    }
+
+    /// Drops every row filter the permission pass added (of nodes,
+    /// junctions and relation filters), to ask the permitters again.
+    pub(crate) fn forget_row_filters(&mut self) {
+        self.for_each_mut(&mut |node| {
+            node.row_filters.clear();
+            for embed in &mut node.embeds {
+                embed.junction_filters.clear();
+            }
+            if let Some(filter) = &mut node.filter {
+                filter.for_each_related_mut(&mut |related| {
+                    related.row_filters.clear();
+                    related.junction_filters.clear();
+                });
+            }
+        });
     }
 
     /// Every node of the tree, mutably, this one first.

@@ -234,14 +234,14 @@ impl<P: Entity, T: Entity> EmbedSpec<P> for Relation<P, T, Many> {
 impl<P: Entity, T: Entity, R: RowShape> EmbedSpec<P> for Query<T, R, Via<P, One>> {
     type Out = Option<R>;
     fn into_embed(self) -> Embed {
-        Embed { relation: self.via.relation, node: self.node }
+        Embed::new(self.via.relation, self.node)
     }
 }
 
 impl<P: Entity, T: Entity, R: RowShape> EmbedSpec<P> for Query<T, R, Via<P, Many>> {
     type Out = Vec<R>;
     fn into_embed(self) -> Embed {
-        Embed { relation: self.via.relation, node: self.node }
+        Embed::new(self.via.relation, self.node)
     }
 }
 

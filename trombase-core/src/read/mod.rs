@@ -9,6 +9,7 @@ use tokio_postgres::types::ToSql;
 use crate::exec::{Conn, Executor, ReadFrom};
 use crate::query::{check_patterns, ReadLimits, SelectNode};
 use crate::render::{render_select, Param, RowForm};
+use crate::schema::Schema;
 use crate::sql::BEGIN_READ;
 use crate::{Result, Session, Sql};
 
@@ -29,7 +30,7 @@ pub(crate) async fn run(
         // written, so the read runs once more on a fresh connection (a
         // replica that dropped it is left out meanwhile).
         Err(err) if err.is_connection_lost() => {
-            node.for_each_mut(&mut |n| n.row_filters.clear());
+            node.forget_row_filters();
             attempt(exec, session, node, read).await
         }
         result => result,
@@ -40,6 +41,7 @@ pub(crate) async fn run(
 /// and which servers may answer it.
 #[derive(Clone, Copy)]
 pub(crate) struct Read<'a> {
+    pub(crate) schema: &'a Schema,
     pub(crate) form: RowForm,
     pub(crate) limits: Option<&'a ReadLimits>,
     pub(crate) from: ReadFrom,
@@ -51,19 +53,19 @@ async fn attempt(
     node: &mut SelectNode,
     read: Read<'_>,
 ) -> Result<Vec<Row>> {
-    let Read { form, limits, from } = read;
+    let Read { schema, form, limits, from } = read;
     let (conn, replica) = exec.read_conn_for(session.user_id, from).await?;
     let rows = if exec.reads_carry_the_timeout() {
         // Behind a pooler the timeout travels in a transaction: its BEGIN is
         // sent, and the read right behind it, without waiting in between.
         let (begun, rows) = futures_util::future::join(
             conn.begin_carrier(BEGIN_READ),
-            permitted_rows(session, node, form, limits, &conn),
+            permitted_rows(schema, session, node, form, limits, &conn),
         )
         .await;
         begun.and(rows)
     } else {
-        permitted_rows(session, node, form, limits, &conn).await
+        permitted_rows(schema, session, node, form, limits, &conn).await
     };
     match rows {
         Ok(rows) => {
@@ -86,13 +88,14 @@ async fn attempt(
 
 /// The permission pass and the select, on the read's connection.
 async fn permitted_rows(
+    schema: &Schema,
     session: &Session,
     node: &mut SelectNode,
     form: RowForm,
     limits: Option<&ReadLimits>,
     conn: &Conn<'_>,
 ) -> Result<Vec<Row>> {
-    permissions::apply(node, session, &Sql::new(conn)).await?;
+    permissions::apply(node, schema, session, &Sql::new(conn)).await?;
     let rendered = render_select(node, form);
     if let Some(limits) = limits {
         limits.check_params(rendered.params.len())?;

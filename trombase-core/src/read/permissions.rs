@@ -1,50 +1,158 @@
 //! The read permitters of a select: once per entity, before the SQL.
+//!
+//! Asked: every entity the select reads (the root and each embed), every
+//! junction a many-via embed goes through, and every entity a relation
+//! filter tests, whether the caller's filter names it or a row filter does
+//! (those are asked in turn, until no entity is new). Any deny fails the
+//! read. Each row filter then joins every place its entity is read: the
+//! nodes, the junctions, and the relation filters, so a relation filter
+//! never tests a row the reader may not read.
 
-use crate::permit::{ErasedOp, Verdict};
-use crate::query::{Predicate, SelectNode};
-use crate::schema::FieldMeta;
+use std::collections::HashMap;
+
+use crate::error::SchemaError;
+use crate::permit::{EntityHandle, ErasedOp, Verdict};
+use crate::query::{Predicate, RelationFilter, SelectNode};
+use crate::schema::{FieldMeta, RelationMeta, Schema};
 use crate::{Error, Result, Session, Sql};
 
-/// One entity of the select and what is asked of it.
+/// One entity to ask, and what is asked of it.
 struct Touched<'a> {
-    node: &'a SelectNode,
+    handle: EntityHandle,
     columns: Vec<&'static FieldMeta>,
+    filter: Option<&'a Predicate>,
 }
 
-/// Asks the read permitter of every entity the select touches; a deny fails
-/// the read, a row filter is added to every node of that entity.
-pub(super) async fn apply(root: &mut SelectNode, session: &Session, sql: &Sql<'_>) -> Result<()> {
-    let mut filters: Vec<(&'static str, Predicate)> = Vec::new();
-    {
+/// Asks the read permitter of every entity the select touches and adds
+/// the row filters they answer everywhere their entities are read.
+pub(super) async fn apply(
+    root: &mut SelectNode,
+    schema: &Schema,
+    session: &Session,
+    sql: &Sql<'_>,
+) -> Result<()> {
+    let verdicts = {
         let mut touched: Vec<Touched> = Vec::new();
         for node in root.walk() {
             let asked = node.columns.iter().copied().chain(node.aggregates.iter().filter_map(|a| a.field));
-            match touched.iter_mut().find(|t| t.node.entity.meta().name == node.entity.meta().name) {
-                Some(t) => {
-                    for field in asked {
-                        if !t.columns.iter().any(|c| c.name == field.name) {
-                            t.columns.push(field);
-                        }
-                    }
+            touch(&mut touched, node.entity, asked, node.filter.as_ref());
+            for embed in &node.embeds {
+                if let Some(junction) = junction(schema, embed.relation)? {
+                    touch(&mut touched, junction, std::iter::empty(), None);
                 }
-                None => touched.push(Touched { node, columns: asked.collect() }),
+            }
+            for related in node.filter.iter().flat_map(Predicate::related) {
+                touch_related(&mut touched, schema, related)?;
             }
         }
-        for t in &touched {
-            let op = ErasedOp::Read { columns: &t.columns, filter: t.node.filter.as_ref() };
-            match t.node.entity.check(session, sql, op).await? {
+        let mut filters: HashMap<&'static str, Predicate> = HashMap::new();
+        let mut asked = 0;
+        while asked < touched.len() {
+            let t = &touched[asked];
+            asked += 1;
+            let op = ErasedOp::Read { columns: &t.columns, filter: t.filter };
+            match t.handle.check(session, sql, op).await? {
                 Verdict::Allow => {}
                 Verdict::Deny(err) => return Err(Error::Permission(err)),
-                Verdict::Filter(predicate) => filters.push((t.node.entity.meta().name, predicate)),
+                Verdict::Filter(predicate) => {
+                    let name = t.handle.meta().name;
+                    for related in predicate.related() {
+                        touch_related(&mut touched, schema, related)?;
+                    }
+                    filters.insert(name, predicate);
+                }
             }
         }
+        filters
+    };
+    let filters = RowFilters { filters: verdicts };
+    root.for_each_mut(&mut |node| {
+        node.row_filters.extend(filters.of(node.entity.meta().name, &mut Vec::new()));
+        for embed in &mut node.embeds {
+            if let Some(junction) = embed.relation.junction {
+                embed.junction_filters = filters.of(junction.entity, &mut Vec::new());
+            }
+        }
+        if let Some(filter) = &mut node.filter {
+            filters.carry(filter, &mut Vec::new());
+        }
+    });
+    Ok(())
+}
+
+/// Adds `handle` to the entities to ask (once each), with `columns`.
+fn touch<'a>(
+    touched: &mut Vec<Touched<'a>>,
+    handle: EntityHandle,
+    columns: impl Iterator<Item = &'static FieldMeta>,
+    filter: Option<&'a Predicate>,
+) {
+    let t = match touched.iter().position(|t| t.handle == handle) {
+        Some(i) => &mut touched[i],
+        None => {
+            touched.push(Touched { handle, columns: Vec::new(), filter });
+            touched.last_mut().expect("just pushed")
+        }
+    };
+    for field in columns {
+        if !t.columns.iter().any(|c| c.name == field.name) {
+            t.columns.push(field);
+        }
     }
-    for (entity, predicate) in filters {
-        root.for_each_mut(&mut |node| {
-            if node.entity.meta().name == entity {
-                node.row_filters.push(predicate.clone());
+}
+
+/// The target of a relation filter, and its junction, to be asked.
+fn touch_related(touched: &mut Vec<Touched>, schema: &Schema, related: &RelationFilter) -> Result<()> {
+    touch(touched, related.target, std::iter::empty(), None);
+    if let Some(junction) = junction(schema, related.relation)? {
+        touch(touched, junction, std::iter::empty(), None);
+    }
+    Ok(())
+}
+
+/// The registered junction entity of a many-via relation.
+fn junction(schema: &Schema, relation: &RelationMeta) -> Result<Option<EntityHandle>> {
+    let Some(junction) = relation.junction else { return Ok(None) };
+    match schema.handle(junction.entity) {
+        Some(handle) => Ok(Some(*handle)),
+        None => Err(Error::Schema(SchemaError::new(format!(
+            "relation `{}` goes through `{}`, which is not registered",
+            relation.name, junction.entity
+        )))),
+    }
+}
+
+/// The row filters the permitters answered, by entity.
+struct RowFilters {
+    filters: HashMap<&'static str, Predicate>,
+}
+
+impl RowFilters {
+    /// The row filter of `entity`, its relation filters carrying their own
+    /// targets' row filters in turn. Inside an entity's own row filter, that
+    /// entity's rows are tested as they are stored (the rule is being
+    /// defined there: carrying it again would never end); `within` holds the
+    /// entities whose row filters are being carried.
+    fn of(&self, entity: &'static str, within: &mut Vec<&'static str>) -> Vec<Predicate> {
+        if within.contains(&entity) {
+            return Vec::new();
+        }
+        let Some(filter) = self.filters.get(entity) else { return Vec::new() };
+        let mut filter = filter.clone();
+        within.push(entity);
+        self.carry(&mut filter, within);
+        within.pop();
+        vec![filter]
+    }
+
+    /// Gives every relation filter in `predicate` its target's and its
+    /// junction's row filters.
+    fn carry(&self, predicate: &mut Predicate, within: &mut Vec<&'static str>) {
+        predicate.for_each_related_mut(&mut |related| {
+            related.row_filters = self.of(related.target.meta().name, within);
+            if let Some(junction) = related.relation.junction {
+                related.junction_filters = self.of(junction.entity, within);
             }
         });
     }
-    Ok(())
 }

@@ -5,6 +5,7 @@ pub(crate) mod mutation;
 mod params;
 mod predicate;
 mod select;
+mod source;
 
 pub use ident::{quote_ident, quote_literal};
 pub(crate) use params::kind_type;

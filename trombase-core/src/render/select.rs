@@ -8,9 +8,9 @@
 
 use super::ident::push_quoted_ident;
 use super::params::Param;
-use super::predicate::push_predicate;
-use crate::query::{AggregateFn, Direction, OrderKey, OrderTerm, Predicate, SelectNode};
-use crate::schema::{FieldKind, FieldMeta, RelationKind};
+use super::source::{Join, Source};
+use crate::query::{AggregateFn, Direction, OrderKey, OrderTerm, SelectNode};
+use crate::schema::{FieldKind, FieldMeta};
 
 /// Rendered SQL and its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,33 +43,26 @@ pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
     RenderedSelect { sql: r.sql, params: r.params }
 }
 
-/// How a nested node joins its parent: the parent's alias and join column,
-/// and the logical name of the child's join field.
-struct Parent<'a> {
-    alias: &'a str,
-    column: &'static FieldMeta,
-    child_field: &'static str,
-}
-
-struct Renderer {
-    sql: String,
-    params: Vec<Param>,
+/// The statement being written.
+pub(super) struct Renderer {
+    pub(super) sql: String,
+    pub(super) params: Vec<Param>,
     aliases: usize,
 }
 
 impl Renderer {
-    fn param(&mut self, param: Param) -> String {
+    pub(super) fn param(&mut self, param: Param) -> String {
         self.params.push(param);
         format!("${}", self.params.len())
     }
 
-    fn column(&mut self, alias: &str, field: &FieldMeta) {
+    pub(super) fn column(&mut self, alias: &str, field: &FieldMeta) {
         self.sql.push_str(alias);
         self.sql.push('.');
         push_quoted_ident(&mut self.sql, field.column);
     }
 
-    fn node(&mut self, node: &SelectNode, parent: Option<Parent>) {
+    fn node(&mut self, node: &SelectNode, parent: Option<Join>) {
         self.aliases += 1;
         let inner = format!("s{}", self.aliases);
         if node.is_aggregate() {
@@ -132,84 +125,32 @@ impl Renderer {
     }
 
     fn embed(&mut self, parent: &SelectNode, embed: &crate::query::Embed, parent_alias: &str) {
-        let wrap = match embed.relation.kind {
-            RelationKind::PointsTo if !embed.node.is_aggregate() => "(SELECT row_to_json(e) FROM (",
-            _ => "(SELECT coalesce(json_agg(e), '[]'::json) FROM (",
+        let wrap = if embed.relation.kind.is_one() && !embed.node.is_aggregate() {
+            "(SELECT row_to_json(e) FROM ("
+        } else {
+            "(SELECT coalesce(json_agg(e), '[]'::json) FROM ("
         };
-        let (parent_field, child_field) = embed.relation.join_fields();
+        let (owner, target) = (parent.entity.meta(), embed.node.entity.meta());
         // Both sides were checked when the schema and the node were built.
-        let Some(column) = parent.entity.meta().field(parent_field) else { return };
+        let Some(join) = Join::new(embed.relation, owner, target, parent_alias, &embed.junction_filters)
+        else {
+            self.sql.push_str("NULL");
+            return;
+        };
         self.sql.push_str(wrap);
-        self.node(&embed.node, Some(Parent { alias: parent_alias, column, child_field }));
+        self.node(&embed.node, Some(join));
         self.sql.push_str(") e)");
     }
 
-    /// `FROM table alias WHERE join AND filter AND row filters`, with the
-    /// row filters as a barrier: when the node has row filters and the
-    /// caller's filter has conditions that are not leakproof, the table is
-    /// read through a fenced subquery (`OFFSET 0` keeps the planner from
-    /// pushing conditions into it) holding the join, the row filters and the
-    /// caller's leakproof conditions (so indexes still serve them), and the
-    /// rest of the caller's filter applies outside, to rows the reader may
-    /// read. Without row filters there is nothing to fence.
-    fn source_and_conditions(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
-        let (inside, outside) = match &node.filter {
-            Some(filter) if !node.row_filters.is_empty() => filter.split_leakproof(),
-            Some(filter) => (vec![filter], Vec::new()),
-            None => (Vec::new(), Vec::new()),
+    /// The node's rows: its table, joined to the parent, filtered.
+    fn source_and_conditions(&mut self, node: &SelectNode, alias: &str, parent: Option<Join>) {
+        let source = Source {
+            entity: node.entity.meta(),
+            filter: node.filter.as_ref(),
+            row_filters: &node.row_filters,
+            failing: false,
         };
-        let table = node.entity.meta().table;
-        self.sql.push_str(" FROM ");
-        if outside.is_empty() {
-            push_quoted_ident(&mut self.sql, table);
-            self.sql.push(' ');
-            self.sql.push_str(alias);
-            let conditions = inside.into_iter().chain(node.row_filters.iter());
-            self.conditions(node, alias, parent, conditions);
-            return;
-        }
-        let fenced = format!("f{alias}");
-        self.sql.push_str("(SELECT * FROM ");
-        push_quoted_ident(&mut self.sql, table);
-        self.sql.push(' ');
-        self.sql.push_str(&fenced);
-        self.conditions(node, &fenced, parent, node.row_filters.iter().chain(inside));
-        self.sql.push_str(" OFFSET 0) ");
-        self.sql.push_str(alias);
-        self.conditions(node, alias, None, outside.into_iter());
-    }
-
-    /// ` WHERE a AND b ...`: the join to the parent (if any), then `predicates`.
-    fn conditions<'p>(
-        &mut self,
-        node: &SelectNode,
-        alias: &str,
-        parent: Option<Parent>,
-        predicates: impl Iterator<Item = &'p Predicate>,
-    ) {
-        let mut conditions = 0;
-        let mut and = |r: &mut Renderer| {
-            r.sql.push_str(if conditions == 0 { " WHERE " } else { " AND " });
-            conditions += 1;
-        };
-        if let Some(parent) = parent {
-            and(self);
-            if let Some(child) = node.entity.meta().field(parent.child_field) {
-                self.column(alias, child);
-            }
-            self.sql.push_str(" = ");
-            self.column(parent.alias, parent.column);
-        }
-        for predicate in predicates {
-            and(self);
-            self.predicate(predicate, alias);
-        }
-    }
-
-    fn predicate(&mut self, predicate: &Predicate, alias: &str) {
-        let mut params = std::mem::take(&mut self.params);
-        push_predicate(&mut self.sql, &mut params, predicate, alias);
-        self.params = params;
+        self.source(&source, alias, parent);
     }
 
     fn order(&mut self, node: &SelectNode, alias: &str) {
@@ -239,7 +180,7 @@ impl Renderer {
         }
     }
 
-    fn aggregate(&mut self, node: &SelectNode, alias: &str, parent: Option<Parent>) {
+    fn aggregate(&mut self, node: &SelectNode, alias: &str, parent: Option<Join>) {
         self.output_columns(node, alias);
         if node.columns.is_empty() {
             // Drop the placeholder: aggregates follow directly.
@@ -294,8 +235,9 @@ fn clamp(n: u64) -> i64 {
 mod tests {
     use super::*;
     use crate::permit::EntityHandle;
+    use crate::query::Predicate;
     use crate::query::{CompareOp, Embed, OrderKey, OrderTerm};
-    use crate::schema::{Casing, EntityMeta, FieldKind, Managed, RelationMeta};
+    use crate::schema::{Casing, EntityMeta, FieldKind, Managed, RelationKind, RelationMeta};
     use crate::Value;
 
     const fn field(
@@ -331,6 +273,7 @@ mod tests {
             target: "notes",
             foreign_key: "userId",
             key: "id",
+            junction: None,
         }],
     };
 
@@ -362,7 +305,7 @@ mod tests {
         });
         users.limit = Some(5);
         users.offset = Some(20);
-        users.embeds = vec![Embed { relation: &USERS.relations[0], node: notes }];
+        users.embeds = vec![Embed::new(&USERS.relations[0], notes)];
         let rendered = render_select(&users, RowForm::Columns);
         assert_eq!(
             rendered.sql,

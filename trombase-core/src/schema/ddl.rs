@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::{EntityMeta, FieldMeta, Managed, RelationKind, Schema};
+use super::{EntityMeta, FieldMeta, Managed, Schema};
 use crate::render::quote_ident;
 
 /// Tables first (without foreign keys, so their order does not matter and
@@ -63,23 +63,17 @@ fn foreign_keys(schema: &Schema) -> BTreeSet<ForeignKey> {
     let mut keys = BTreeSet::new();
     for entity in schema.entities() {
         for relation in entity.relations {
-            let Some(target) = schema.entity(relation.target) else {
-                continue;
-            };
-            let (fk_owner, key_owner) = match relation.kind {
-                RelationKind::PointsTo => (*entity, target),
-                RelationKind::ResolvesToMany => (target, *entity),
-            };
-            let (Some(fk), Some(key)) = (fk_owner.field(relation.foreign_key), key_owner.field(relation.key))
-            else {
-                continue;
-            };
-            keys.insert(ForeignKey {
-                table: fk_owner.table,
-                column: fk.column,
-                ref_table: key_owner.table,
-                ref_column: key.column,
-            });
+            for link in super::links::links(schema, entity, relation).into_iter().flatten() {
+                let (Some(fk), Some(key)) = (link.from.field(link.field), link.to.field(link.key)) else {
+                    continue;
+                };
+                keys.insert(ForeignKey {
+                    table: link.from.table,
+                    column: fk.column,
+                    ref_table: link.to.table,
+                    ref_column: key.column,
+                });
+            }
         }
     }
     keys

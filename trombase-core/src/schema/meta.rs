@@ -111,19 +111,45 @@ impl FieldMeta {
     }
 }
 
-/// The two kinds of relation between entities.
+/// The kinds of relation between entities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RelationKind {
     /// Many-to-one: this entity's `local` field references the target's `remote` field.
     PointsTo,
     /// One-to-many: the target's `remote` field references this entity's `local` field.
     ResolvesToMany,
+    /// Many-to-many through a junction entity whose rows reference both this
+    /// entity and the target (see [`JunctionMeta`]).
+    ManyVia,
+}
+
+impl RelationKind {
+    /// Whether the relation leads to at most one row (points-to).
+    pub const fn is_one(self) -> bool {
+        matches!(self, RelationKind::PointsTo)
+    }
+}
+
+/// The junction of a many-to-many relation: the entity whose rows link the
+/// two sides, and its two referencing fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JunctionMeta {
+    /// The junction entity's logical table name (`note_tags`).
+    pub entity: &'static str,
+    /// Its physical table name.
+    pub table: &'static str,
+    /// Its field referencing the relation's owner (`noteId`).
+    pub owner_field: &'static FieldMeta,
+    /// Its field referencing the target (`tagId`).
+    pub target_field: &'static FieldMeta,
 }
 
 /// A named relation from one entity to another.
 ///
-/// In both kinds, `foreign_key` is the referencing column and `key` the
-/// referenced one; which entity holds which depends on the kind.
+/// For points-to and resolves-to-many, `foreign_key` is the referencing
+/// column and `key` the referenced one; which entity holds which depends on
+/// the kind. For many-via, both are referenced by the junction: `key` is
+/// this entity's field and `foreign_key` the target's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelationMeta {
     /// The relation's name (`author`, `notes`), used in `with` clauses.
@@ -138,6 +164,8 @@ pub struct RelationMeta {
     /// The logical name of the referenced field (on the target for points-to,
     /// on this entity for resolves-to-many).
     pub key: &'static str,
+    /// The junction of a many-via relation; `None` for the other kinds.
+    pub junction: Option<JunctionMeta>,
 }
 
 impl RelationMeta {
@@ -146,7 +174,7 @@ impl RelationMeta {
     pub const fn join_fields(&self) -> (&'static str, &'static str) {
         match self.kind {
             RelationKind::PointsTo => (self.foreign_key, self.key),
-            RelationKind::ResolvesToMany => (self.key, self.foreign_key),
+            RelationKind::ResolvesToMany | RelationKind::ManyVia => (self.key, self.foreign_key),
         }
     }
 }

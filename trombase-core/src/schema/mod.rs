@@ -2,10 +2,11 @@
 //! entities, and able to emit bootstrap DDL.
 
 mod ddl;
+mod links;
 mod meta;
 mod validate;
 
-pub use meta::{Casing, EntityMeta, FieldKind, FieldMeta, Managed, RelationKind, RelationMeta};
+pub use meta::{Casing, EntityMeta, FieldKind, FieldMeta, JunctionMeta, Managed, RelationKind, RelationMeta};
 pub(crate) use validate::is_plain_identifier;
 
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! Cross-checks of entity metadata, done once when a [`Schema`] is built.
 
-use super::{EntityMeta, FieldMeta, Managed, RelationKind, Schema};
+use super::{EntityMeta, FieldMeta, Managed, Schema};
 use crate::error::SchemaError;
 use crate::schema::FieldKind;
 
@@ -45,36 +45,31 @@ pub(super) fn relations(schema: &Schema) -> Result<(), SchemaError> {
             let fail = |what: String| {
                 SchemaError::new(format!("entity `{}` relation `{}`: {what}", entity.name, relation.name))
             };
-            let target = schema
-                .entity(relation.target)
-                .ok_or_else(|| fail(format!("target entity `{}` is not registered", relation.target)))?;
-            let (fk_owner, key_owner) = match relation.kind {
-                RelationKind::PointsTo => (*entity, target),
-                RelationKind::ResolvesToMany => (target, *entity),
-            };
-            let find = |owner: &EntityMeta, name: &str| {
-                owner
-                    .field(name)
-                    .ok_or_else(|| fail(format!("entity `{}` has no column `{name}`", owner.name)))
-            };
-            let foreign_key = find(fk_owner, relation.foreign_key)?;
-            let key = find(key_owner, relation.key)?;
-            if !is_unique(key) {
-                return Err(fail(format!(
-                    "referenced column `{}.{}` must be `id` or a unique field",
-                    key_owner.name, key.name
-                )));
-            }
-            if foreign_key.kind != key.kind {
-                return Err(fail(format!(
-                    "column `{}.{}` ({}) cannot reference `{}.{}` ({})",
-                    fk_owner.name,
-                    foreign_key.name,
-                    foreign_key.kind.describe(),
-                    key_owner.name,
-                    key.name,
-                    key.kind.describe()
-                )));
+            for link in super::links::links(schema, entity, relation).map_err(fail)? {
+                let find = |owner: &EntityMeta, name: &str| {
+                    owner
+                        .field(name)
+                        .ok_or_else(|| fail(format!("entity `{}` has no column `{name}`", owner.name)))
+                };
+                let foreign_key = find(link.from, link.field)?;
+                let key = find(link.to, link.key)?;
+                if !is_unique(key) {
+                    return Err(fail(format!(
+                        "referenced column `{}.{}` must be `id` or a unique field",
+                        link.to.name, key.name
+                    )));
+                }
+                if foreign_key.kind != key.kind {
+                    return Err(fail(format!(
+                        "column `{}.{}` ({}) cannot reference `{}.{}` ({})",
+                        link.from.name,
+                        foreign_key.name,
+                        foreign_key.kind.describe(),
+                        link.to.name,
+                        key.name,
+                        key.kind.describe()
+                    )));
+                }
             }
         }
     }

@@ -39,15 +39,27 @@ pub struct FieldAttrs {
 pub enum RelationKind {
     PointsTo,
     ResolvesToMany,
+    ManyVia,
 }
 
-/// `name = points_to(Target, fk -> key)` or `name = resolves_to_many(Target, fk -> key)`.
+/// `name = points_to(Target, fk -> key)`, `name = resolves_to_many(Target, fk -> key)`,
+/// or `name = many_via(Junction, owner_fk -> key, target_fk -> Target.target_key)`.
+/// For many-via, `key` is this entity's field and `foreign_key` the target's.
 pub struct RelationAttr {
     pub name: Ident,
     pub kind: RelationKind,
     pub target: Path,
     pub foreign_key: Ident,
     pub key: Ident,
+    pub junction: Option<JunctionAttr>,
+}
+
+/// The junction of `many_via`: its type and its fields referencing the
+/// owner and the target.
+pub struct JunctionAttr {
+    pub path: Path,
+    pub owner_field: Ident,
+    pub target_field: Ident,
 }
 
 /// The four actions a permitter can be named for.
@@ -152,15 +164,19 @@ impl Parse for RelationAttr {
         let kind = match kind_ident.to_string().as_str() {
             "points_to" => RelationKind::PointsTo,
             "resolves_to_many" => RelationKind::ResolvesToMany,
+            "many_via" => RelationKind::ManyVia,
             _ => {
                 return Err(syn::Error::new(
                     kind_ident.span(),
-                    "unknown relation kind: expected `points_to` or `resolves_to_many`",
+                    "unknown relation kind: expected `points_to`, `resolves_to_many` or `many_via`",
                 ))
             }
         };
         let args;
         syn::parenthesized!(args in input);
+        if kind == RelationKind::ManyVia {
+            return many_via(name, &args);
+        }
         let target: Path = args.parse()?;
         args.parse::<Token![,]>()?;
         let foreign_key: Ident = args.parse()?;
@@ -169,8 +185,37 @@ impl Parse for RelationAttr {
         if !args.is_empty() {
             return Err(args.error("expected `)` after `foreign_key -> key`"));
         }
-        Ok(RelationAttr { name, kind, target, foreign_key, key })
+        Ok(RelationAttr { name, kind, target, foreign_key, key, junction: None })
     }
+}
+
+/// The arguments of `many_via(Junction, owner_fk -> key, target_fk -> Target.target_key)`.
+fn many_via(name: Ident, args: ParseStream) -> syn::Result<RelationAttr> {
+    let path: Path = args.parse()?;
+    args.parse::<Token![,]>()?;
+    let owner_field: Ident = args.parse()?;
+    args.parse::<Token![->]>()?;
+    let key: Ident = args.parse()?;
+    args.parse::<Token![,]>()?;
+    let target_field: Ident = args.parse()?;
+    args.parse::<Token![->]>()?;
+    let target: Path = args.parse()?;
+    if !args.peek(Token![.]) {
+        return Err(args.error("expected `.` and the target's key, as in `tag_id -> Tag.id`"));
+    }
+    args.parse::<Token![.]>()?;
+    let foreign_key: Ident = args.parse()?;
+    if !args.is_empty() {
+        return Err(args.error("expected `)` after `target_fk -> Target.key`"));
+    }
+    Ok(RelationAttr {
+        name,
+        kind: RelationKind::ManyVia,
+        target,
+        foreign_key,
+        key,
+        junction: Some(JunctionAttr { path, owner_field, target_field }),
+    })
 }
 
 fn set_once<T>(meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) -> syn::Result<()> {

@@ -52,11 +52,12 @@ pub fn entity(entity: &Entity) -> TokenStream {
 /// entity (so relations between two entities never form a const cycle).
 fn parts_impl(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
-    let name = &entity.name;
+    let (name, table) = (&entity.name, &entity.table);
     let fields = entity.fields.iter().map(field_meta);
     quote! {
         impl __tb::EntityParts for #ident {
             const NAME: &'static str = #name;
+            const TABLE: &'static str = #table;
             const FIELDS: &'static [__tb::FieldMeta] = &[#(#fields),*];
         }
     }
@@ -91,7 +92,6 @@ fn field_meta(field: &Field) -> TokenStream {
 fn meta_const(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
     let rust_name = ident.to_string();
-    let table = &entity.table;
     let casing = match entity.casing {
         Casing::Snake => quote!(__tb::Casing::Snake),
         Casing::Camel => quote!(__tb::Casing::Camel),
@@ -101,7 +101,7 @@ fn meta_const(entity: &Entity) -> TokenStream {
         const META: &'static __tb::EntityMeta = &__tb::EntityMeta {
             rust_name: #rust_name,
             name: <#ident as __tb::EntityParts>::NAME,
-            table: #table,
+            table: <#ident as __tb::EntityParts>::TABLE,
             casing: #casing,
             fields: <#ident as __tb::EntityParts>::FIELDS,
             relations: &[#(#relations),*],
@@ -109,24 +109,58 @@ fn meta_const(entity: &Entity) -> TokenStream {
     }
 }
 
-/// The field references on each side of a relation: (foreign key, key).
-fn relation_sides(owner: &syn::Ident, relation: &Relation) -> (TokenStream, TokenStream) {
+/// The field references of each foreign key a relation stands on:
+/// (referencing field, referenced field); two for a many-via relation (its
+/// junction references both sides).
+fn relation_keys(owner: &syn::Ident, relation: &Relation) -> Vec<(TokenStream, TokenStream)> {
     let target = &relation.target;
     let fk = const_for(&relation.foreign_key);
     let key = const_for(&relation.key);
-    match relation.kind {
-        RelationKind::PointsTo => (quote!(#owner::#fk), quote!(#target::#key)),
-        RelationKind::ResolvesToMany => (quote!(#target::#fk), quote!(#owner::#key)),
+    match (&relation.kind, &relation.junction) {
+        (RelationKind::ManyVia, Some(j)) => {
+            let (junction, to_owner, to_target) =
+                (&j.path, const_for(&j.owner_field), const_for(&j.target_field));
+            vec![
+                (quote!(#junction::#to_owner), quote!(#owner::#key)),
+                (quote!(#junction::#to_target), quote!(#target::#fk)),
+            ]
+        }
+        (RelationKind::PointsTo, _) => vec![(quote!(#owner::#fk), quote!(#target::#key))],
+        _ => vec![(quote!(#target::#fk), quote!(#owner::#key))],
     }
 }
 
 fn relation_meta(owner: &syn::Ident, relation: &Relation) -> TokenStream {
     let name = relation.name.to_string();
     let target = &relation.target;
-    let (fk, key) = relation_sides(owner, relation);
-    let kind = match relation.kind {
-        RelationKind::PointsTo => quote!(__tb::RelationKind::PointsTo),
-        RelationKind::ResolvesToMany => quote!(__tb::RelationKind::ResolvesToMany),
+    let fk = const_for(&relation.foreign_key);
+    let key = const_for(&relation.key);
+    let (kind, fk, key, junction) = match (&relation.kind, &relation.junction) {
+        (RelationKind::ManyVia, Some(j)) => {
+            let (path, to_owner, to_target) =
+                (&j.path, const_for(&j.owner_field), const_for(&j.target_field));
+            let junction = quote! {
+                ::core::option::Option::Some(__tb::JunctionMeta {
+                    entity: <#path as __tb::EntityParts>::NAME,
+                    table: <#path as __tb::EntityParts>::TABLE,
+                    owner_field: __tb::field_meta(#path::#to_owner),
+                    target_field: __tb::field_meta(#path::#to_target),
+                })
+            };
+            (quote!(__tb::RelationKind::ManyVia), quote!(#target::#fk), quote!(#owner::#key), junction)
+        }
+        (RelationKind::PointsTo, _) => (
+            quote!(__tb::RelationKind::PointsTo),
+            quote!(#owner::#fk),
+            quote!(#target::#key),
+            quote!(::core::option::Option::None),
+        ),
+        _ => (
+            quote!(__tb::RelationKind::ResolvesToMany),
+            quote!(#target::#fk),
+            quote!(#owner::#key),
+            quote!(::core::option::Option::None),
+        ),
     };
     quote! {
         __tb::RelationMeta {
@@ -135,6 +169,7 @@ fn relation_meta(owner: &syn::Ident, relation: &Relation) -> TokenStream {
             target: <#target as __tb::EntityParts>::NAME,
             foreign_key: __tb::field_name(#fk),
             key: __tb::field_name(#key),
+            junction: #junction,
         }
     }
 }
@@ -290,6 +325,7 @@ fn reference_consts(entity: &Entity) -> TokenStream {
         let (card, what) = match r.kind {
             RelationKind::PointsTo => (quote!(__tb::One), "points-to"),
             RelationKind::ResolvesToMany => (quote!(__tb::Many), "resolves-to-many"),
+            RelationKind::ManyVia => (quote!(__tb::Many), "many-to-many"),
         };
         let doc = format!("The {what} relation `{}`, for embedding in reads.", r.name);
         quote_spanned! {target.span()=>
@@ -319,9 +355,10 @@ fn type_checks(entity: &Entity) -> TokenStream {
         };
         Some(quote_spanned!(ty.span()=> let _: fn(&#ident) -> &#expected = |e: &#ident| &e.#field;))
     });
-    let relations = entity.relations.iter().map(|r| {
-        let (fk, key) = relation_sides(ident, r);
-        quote_spanned!(r.name.span()=> __tb::relation_key(#fk, #key);)
+    let relations = entity.relations.iter().flat_map(|r| {
+        relation_keys(ident, r)
+            .into_iter()
+            .map(|(fk, key)| quote_spanned!(r.name.span()=> __tb::relation_key(#fk, #key);))
     });
     quote! {
         const _: fn() = || {

@@ -5,7 +5,7 @@ use heck::{ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase};
 use proc_macro2::Span;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
 
-use super::attr::{self, Casing, RelationAttr, RelationKind};
+use super::attr::{self, Casing, JunctionAttr, RelationAttr, RelationKind};
 use crate::errors::Errors;
 
 /// One entity, ready to expand.
@@ -68,6 +68,8 @@ pub struct Relation {
     /// The referenced field (on the target for points-to, on this entity for
     /// resolves-to-many).
     pub key: Ident,
+    /// The junction of a many-via relation.
+    pub junction: Option<JunctionAttr>,
     /// The typed reference constant (`AUTHOR`).
     pub const_ident: Ident,
 }
@@ -186,7 +188,7 @@ fn relations(attrs: Vec<RelationAttr>, fields: &[Field], errors: &mut Errors) ->
     for attr in attrs {
         let local = match attr.kind {
             RelationKind::PointsTo => &attr.foreign_key,
-            RelationKind::ResolvesToMany => &attr.key,
+            RelationKind::ResolvesToMany | RelationKind::ManyVia => &attr.key,
         };
         if !fields.iter().any(|f| f.ident == local) {
             errors.at(
@@ -206,6 +208,7 @@ fn relations(attrs: Vec<RelationAttr>, fields: &[Field], errors: &mut Errors) ->
             target: attr.target,
             foreign_key: attr.foreign_key,
             key: attr.key,
+            junction: attr.junction,
             const_ident,
         });
     }

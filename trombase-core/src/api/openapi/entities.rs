@@ -170,6 +170,7 @@ fn select(schema: &Schema, entity: &EntityMeta, limits: &ReadLimits, root: bool)
             let description = match r.kind {
                 RelationKind::PointsTo => "The row it points to (an object or null).",
                 RelationKind::ResolvesToMany => "The rows that point here (a list).",
+                RelationKind::ManyVia => "The rows linked through the junction (a list).",
             };
             (r.name.to_owned(), json!({"description": description, "anyOf": [{"const": true}, nested]}))
         })
