@@ -107,11 +107,15 @@ macro_rules! relations_suite {
             }
 
             /// Through its own entity: memberships of the teams I am in.
+            /// Eve may read none.
             async fn memberships_of_my_teams(
                 session: &Session,
                 _: &Sql<'_>,
                 _: &Operation<'_, Membership>,
             ) -> Permit<Membership> {
+                if session.user_id == eve() {
+                    return Permit::deny("memberships are hidden from you");
+                }
                 Permit::filter(Membership::TEAM.any(Team::MEMBERSHIPS.any(Membership::MEMBER_ID.eq(session.user_id))))
             }
 
@@ -131,7 +135,8 @@ macro_rules! relations_suite {
             pub struct World {
                 pub db: TestDb,
                 pub trom: TromBase,
-                /// ann is in red; bob in red and blue; eve in no team.
+                /// ann is in red; bob in red and blue; eve in blue, but may
+                /// read no membership.
                 pub ann: Session,
                 pub bob: Session,
                 pub eve: Session,
@@ -156,7 +161,7 @@ macro_rules! relations_suite {
                     .await
                     .unwrap();
                 trom.create_tables().await.unwrap();
-                let (ann, bob, eve) = (DbId::new(), DbId::new(), DbId::new());
+                let (ann, bob, eve) = (DbId::new(), DbId::new(), eve());
                 let (red, blue) = (DbId::new(), DbId::new());
                 let member = |id, name: &str| Mutation::insert(NewMember { id, full_name: name.into() });
                 let team = |id, name: &str| Mutation::insert(NewTeam { id, team_name: name.into() });
@@ -179,6 +184,7 @@ macro_rules! relations_suite {
                     membership(red, ann, "owner"),
                     membership(red, bob, "member"),
                     membership(blue, bob, "owner"),
+                    membership(blue, eve, "member"),
                 ];
                 batch.extend(notes.iter().cloned().map(Mutation::insert));
                 batch.extend(tags.iter().cloned().map(Mutation::insert));
@@ -234,7 +240,7 @@ macro_rules! relations_suite {
                 let memberships = read(&w.ann).select(Membership::query()).await.unwrap();
                 assert_eq!(memberships.len(), 2, "ann sees red's two memberships, not blue's");
                 assert!(memberships.iter().all(|m| m.team_id == w.red));
-                assert_eq!(read(&w.bob).select(Membership::query()).await.unwrap().len(), 3);
+                assert_eq!(read(&w.bob).select(Membership::query()).await.unwrap().len(), 4);
             }
 
             #[tokio::test]
@@ -358,6 +364,54 @@ macro_rules! relations_suite {
             }
 
             #[tokio::test]
+            async fn ddl_gives_each_junction_a_foreign_key_to_both_sides() {
+                let w = world().await;
+                let rows = w
+                    .db
+                    .client()
+                    .await
+                    .query(
+                        "SELECT replace(conrelid::regclass::text, '\"', ''), replace(confrelid::regclass::text, '\"', '') \
+                         FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text NOT LIKE 'trom_auth%' ORDER BY 1, 2",
+                        &[],
+                    )
+                    .await
+                    .unwrap();
+                let keys: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+                let name = |logical: &str| if $casing == "snake" { heck_snake(logical) } else { logical.to_owned() };
+                let mut expected = vec![
+                    (name("noteTags"), name("notes")),
+                    (name("noteTags"), name("tags")),
+                    (name("notes"), name("teams")),
+                    (name("teamMemberships"), name("members")),
+                    (name("teamMemberships"), name("teams")),
+                ];
+                expected.sort();
+                assert_eq!(keys, expected);
+            }
+
+            #[tokio::test]
+            async fn an_entity_the_reader_may_not_read_fails_her_filters_and_has_no_rows_for_rules() {
+                let w = world().await;
+                let eve = w.trom.db.with_session(&w.eve);
+                // Her own relation filter on memberships: refused, like an embed of them.
+                let err = eve
+                    .select_json(&json!({"table": "teams", "where": {"memberships": {"some": {"role": "owner"}}}}))
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.http_status(), 403, "{err}");
+                assert!(err.to_string().contains("memberships are hidden from you"), "{err}");
+                let err = eve.select(Team::query().filter(Team::MEMBERS.exists())).await.unwrap_err();
+                assert_eq!(err.http_status(), 403, "{err}");
+                // The rules that go through memberships see none of them for her:
+                // she is in blue, yet reads neither blue nor its note.
+                assert!(eve.select(Team::query()).await.unwrap().is_empty());
+                assert!(eve.select(Note::query()).await.unwrap().is_empty());
+                // Members have no rule through memberships: readable.
+                assert_eq!(eve.select(Member::query()).await.unwrap().len(), 3);
+            }
+
+            #[tokio::test]
             async fn json_relation_filters_are_validated_and_bounded() {
                 let w = world().await;
                 let db = w.trom.db.with_session(&w.ann);
@@ -401,6 +455,25 @@ macro_rules! relations_suite {
             }
         }
     };
+}
+
+/// The member whose reads of memberships are denied.
+fn eve() -> DbId {
+    "AzL8n0Y58m9".parse().unwrap()
+}
+
+/// `noteTags` -> `note_tags`.
+fn heck_snake(logical: &str) -> String {
+    let mut out = String::new();
+    for c in logical.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 relations_suite!(snake, "snake");

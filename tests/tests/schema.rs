@@ -6,7 +6,7 @@ use serde_json::json;
 use tokio_postgres::types::ToSql;
 use trombase::prelude::*;
 use trombase::schema::{
-    Casing, EntityMeta, FieldKind, FieldMeta, Managed, RelationKind, RelationMeta, Schema,
+    Casing, EntityMeta, FieldKind, FieldMeta, JunctionMeta, Managed, RelationKind, RelationMeta, Schema,
 };
 use trombase::Value;
 use trombase_tests::TestDb;
@@ -423,11 +423,18 @@ fn notes_with(relation: RelationMeta) -> &'static EntityMeta {
 }
 
 fn points_to(target: &'static str, foreign_key: &'static str, key: &'static str) -> RelationMeta {
-    RelationMeta { name: "author", kind: RelationKind::PointsTo, target, foreign_key, key }
+    RelationMeta { name: "author", kind: RelationKind::PointsTo, target, foreign_key, key, junction: None }
 }
 
 fn resolves_to_many(target: &'static str, foreign_key: &'static str, key: &'static str) -> RelationMeta {
-    RelationMeta { name: "siblings", kind: RelationKind::ResolvesToMany, target, foreign_key, key }
+    RelationMeta {
+        name: "siblings",
+        kind: RelationKind::ResolvesToMany,
+        target,
+        foreign_key,
+        key,
+        junction: None,
+    }
 }
 
 fn schema_error(relation: RelationMeta) -> String {
@@ -469,6 +476,35 @@ fn relation_checks_name_entity_relation_and_column() {
     assert_eq!(
         schema_error(points_to("users", "userId", "email")),
         "entity `notes` relation `author`: referenced column `users.email` must be `id` or a unique field"
+    );
+}
+
+static USER_ID: FieldMeta = field("userId", FieldKind::DbId, None);
+static RANK: FieldMeta = field("rank", FieldKind::I32, None);
+
+/// `users.notes` many-via `notes` (the junction) to `users` again.
+fn many_via(entity: &'static str, owner_field: &'static FieldMeta) -> RelationMeta {
+    let junction = JunctionMeta { entity, table: entity, owner_field, target_field: &USER_ID };
+    RelationMeta {
+        name: "peers",
+        kind: RelationKind::ManyVia,
+        target: "users",
+        foreign_key: "id",
+        key: "id",
+        junction: Some(junction),
+    }
+}
+
+#[test]
+fn many_via_checks_the_junction_and_both_of_its_keys() {
+    assert!(Schema::new(vec![&USERS, notes_with(many_via("notes", &USER_ID))]).is_ok());
+    assert_eq!(
+        schema_error(many_via("memberships", &USER_ID)),
+        "entity `notes` relation `peers`: junction entity `memberships` is not registered"
+    );
+    assert_eq!(
+        schema_error(many_via("notes", &RANK)),
+        "entity `notes` relation `peers`: column `notes.rank` (32-bit integer) cannot reference `notes.id` (DbId)"
     );
 }
 

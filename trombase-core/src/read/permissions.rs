@@ -3,8 +3,10 @@
 //! Asked: every entity the select reads (the root and each embed), every
 //! junction a many-via embed goes through, and every entity a relation
 //! filter tests, whether the caller's filter names it or a row filter does
-//! (those are asked in turn, until no entity is new). Any deny fails the
-//! read. Each row filter then joins every place its entity is read: the
+//! (those are asked in turn, until no entity is new). A deny of an entity
+//! the caller's read touches fails the read; an entity only the rules look
+//! through has, for that reader, no rows. Each row filter then joins every
+//! place its entity is read: the
 //! nodes, the junctions, and the relation filters, so a relation filter
 //! never tests a row the reader may not read.
 
@@ -47,15 +49,22 @@ pub(super) async fn apply(
         }
         let mut filters: HashMap<&'static str, Predicate> = HashMap::new();
         let mut asked = 0;
+        // The entities after these are reached only through row filters.
+        let by_caller = touched.len();
         while asked < touched.len() {
             let t = &touched[asked];
             asked += 1;
             let op = ErasedOp::Read { columns: &t.columns, filter: t.filter };
+            let name = t.handle.meta().name;
             match t.handle.check(session, sql, op).await? {
                 Verdict::Allow => {}
+                // A rule that looks through rows the reader may not read
+                // sees none of them, as PostgreSQL's policies do.
+                Verdict::Deny(_) if asked > by_caller => {
+                    filters.insert(name, Predicate::Or(Vec::new()));
+                }
                 Verdict::Deny(err) => return Err(Error::Permission(err)),
                 Verdict::Filter(predicate) => {
-                    let name = t.handle.meta().name;
                     for related in predicate.related() {
                         touch_related(&mut touched, schema, related)?;
                     }
