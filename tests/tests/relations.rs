@@ -411,6 +411,139 @@ macro_rules! relations_suite {
                 assert_eq!(eve.select(Member::query()).await.unwrap().len(), 3);
             }
 
+            /// Every page of `query`, following the cursors.
+            async fn all_pages(db: &SessionDb, query: trombase::query::Query<Note>) -> (Vec<String>, Vec<Option<u64>>) {
+                let (mut titles, mut totals, mut after) = (Vec::new(), Vec::new(), None);
+                loop {
+                    let page = db.page(query.clone(), after.as_ref()).await.unwrap();
+                    titles.extend(page.rows.iter().map(|n| n.title.clone()));
+                    totals.push(page.total);
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => return (titles, totals),
+                    }
+                }
+            }
+
+            #[tokio::test]
+            async fn pages_count_and_walk_only_readable_rows() {
+                let w = world().await;
+                let bob = w.trom.db.with_session(&w.bob);
+                let by_title = Note::query().order_by(Note::TITLE.asc()).limit(2);
+                let first = bob.page(by_title.clone(), None).await.unwrap();
+                assert_eq!(first.total, Some(4));
+                assert_eq!(titles(&first.rows), ["blue secret", "empty"]);
+                let second = bob.page(by_title.clone(), first.next.as_ref()).await.unwrap();
+                assert_eq!(second.rows.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["plan", "todo"]);
+                assert_eq!(second.total, Some(4));
+                assert!(second.next.is_none(), "the last page has no next");
+
+                // Ann: blue's note is neither counted nor paged over.
+                let ann = w.trom.db.with_session(&w.ann);
+                let (all, totals) = all_pages(&ann, Note::query().order_by(Note::TITLE.asc()).limit(1)).await;
+                assert_eq!(all, ["empty", "plan", "todo"]);
+                assert_eq!(totals, [Some(3); 3]);
+                // With a relation filter: the total is of the filtered rows.
+                let tagged = Note::query().filter(Note::TAGS.any(Tag::LABEL.eq("rust"))).limit(10);
+                let page = bob.page(tagged, None).await.unwrap();
+                assert_eq!((page.rows.len(), page.total), (2, Some(2)));
+                // Eve: nothing, and a total of zero.
+                let eve = w.trom.db.with_session(&w.eve).page(Note::query().limit(5), None).await.unwrap();
+                assert_eq!((eve.rows.len(), eve.total, eve.next), (0, Some(0), None));
+                // Past the end (by offset), the page is empty and still has its total.
+                let past = ann.page(Note::query().limit(5).offset(10), None).await.unwrap();
+                assert_eq!((past.rows.len(), past.total), (0, Some(3)));
+            }
+
+            #[tokio::test]
+            async fn cursors_walk_nullable_orders_in_both_directions_and_survive_inserts() {
+                let w = world().await;
+                let bob = w.trom.db.with_session(&w.bob);
+                for order in [Note::STARS.asc(), Note::STARS.desc()] {
+                    let query = Note::query().order_by(order).limit(1);
+                    let whole: Vec<String> =
+                        bob.page(query.clone().limit(100), None).await.unwrap().rows.into_iter().map(|n| n.title).collect();
+                    let (walked, _) = all_pages(&bob, query).await;
+                    assert_eq!(walked, whole, "paging one by one gives the same order, each row once");
+                    assert_eq!(walked.len(), 4);
+                }
+                // A row inserted before the cursor does not shift the next page.
+                let query = Note::query().order_by(Note::TITLE.asc()).limit(2);
+                let first = bob.page(query.clone(), None).await.unwrap();
+                let new = NewNote { id: DbId::new(), team_id: w.red, title: "aaa".into(), stars: None };
+                bob.do_mutations([Mutation::insert(new)]).await.unwrap();
+                let second = bob.page(query, first.next.as_ref()).await.unwrap();
+                assert_eq!(second.rows.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["plan", "todo"]);
+                assert_eq!(second.total, Some(5));
+            }
+
+            #[tokio::test]
+            async fn json_pages_give_rows_total_and_next_and_refuse_foreign_cursors() {
+                let w = world().await;
+                let bob = w.trom.db.with_session(&w.bob);
+                let action = |page: Json| {
+                    json!({"table": "notes", "columns": ["title"], "orderBy": [{"field": "title", "direction": "desc"}],
+                           "limit": 3, "page": page, "with": {"tags": {"columns": ["label"], "orderBy": [{"field": "label"}]}}})
+                };
+                let first = bob.page_json(&action(json!({}))).await.unwrap();
+                let first = serde_json::to_value(&first).unwrap();
+                assert_eq!(first["total"], 4);
+                assert_eq!(
+                    first["rows"],
+                    json!([
+                        {"title": "todo", "tags": []},
+                        {"title": "plan", "tags": [{"label": "db"}, {"label": "rust"}]},
+                        {"title": "empty", "tags": []}
+                    ])
+                );
+                let next = first["next"].as_str().unwrap().to_owned();
+                let second = bob.page_json(&action(json!({"after": next, "total": false}))).await.unwrap();
+                let second = serde_json::to_value(&second).unwrap();
+                assert_eq!(second, json!({"rows": [{"title": "blue secret", "tags": [{"label": "rust"}]}], "total": null, "next": null}));
+
+                let refused = |page: Json| {
+                    let bob = bob.clone();
+                    async move {
+                        let err = bob.page_json(&action(page)).await.unwrap_err();
+                        (err.http_status(), err.to_string())
+                    }
+                };
+                let (status, message) = refused(json!({"after": "not a cursor"})).await;
+                assert_eq!(status, 400);
+                assert!(message.contains("page.after") && message.contains("not a cursor of this read"), "{message}");
+                // A cursor of another order.
+                let by_stars = bob.page(Note::query().order_by(Note::STARS.asc()).limit(1), None).await.unwrap();
+                let other = by_stars.next.unwrap().to_string();
+                let (status, message) = refused(json!({"after": other})).await;
+                assert_eq!((status, message.contains("another order")), (400, true), "{message}");
+                let (status, message) = refused(json!({"before": "x"})).await;
+                assert_eq!(status, 400);
+                assert!(message.contains("page.before"), "{message}");
+                let (status, _) = refused(json!({"total": "yes"})).await;
+                assert_eq!(status, 400);
+                // Aggregates are not paged; select_json points to page_json.
+                let err = bob
+                    .page_json(&json!({"table": "notes", "aggregates": {"n": {"fn": "count"}}, "page": {}}))
+                    .await
+                    .unwrap_err();
+                assert!(err.to_string().contains("cannot be paged"), "{err}");
+                let err = bob.select_json(&action(json!({}))).await.unwrap_err();
+                assert!(err.to_string().contains("page_json"), "{err}");
+            }
+
+            #[tokio::test]
+            async fn a_forged_cursor_is_only_a_filter_over_readable_rows() {
+                let w = world().await;
+                let ann = w.trom.db.with_session(&w.ann);
+                // A cursor that claims to stand before blue's hidden note: Ann still
+                // gets only her team's notes after it, and their total.
+                let bob_page = w.trom.db.with_session(&w.bob).page(Note::query().order_by(Note::TITLE.asc()).limit(1), None).await.unwrap();
+                assert_eq!(bob_page.rows[0].title, "blue secret");
+                let page = ann.page(Note::query().order_by(Note::TITLE.asc()).limit(10), bob_page.next.as_ref()).await.unwrap();
+                assert_eq!(titles(&page.rows), ["empty", "plan", "todo"]);
+                assert_eq!(page.total, Some(3));
+            }
+
             #[tokio::test]
             async fn json_relation_filters_are_validated_and_bounded() {
                 let w = world().await;

@@ -514,7 +514,7 @@ async fn json_selects_reject_bad_input_with_a_path() {
         (
             json!({"table": "blogPosts", "limit": 1, "drop": true}),
             "drop",
-            "unknown key; expected one of: table, columns, where, with, orderBy, limit, offset, aggregates, groupBy",
+            "unknown key; expected one of: table, page, columns, where, with, orderBy, limit, offset, aggregates, groupBy",
         ),
         (
             json!({"table": "blogPosts", "aggregates": {"n": {"fn": "count", "of": "stars"}}}),

@@ -308,12 +308,20 @@ impl Api {
             Route::SelectPost => {
                 let db = self.session_db(request.token).await?;
                 let SelectBody { action } = bodies::parse(request.body)?;
-                Response::ok(&db.select_json(&action).await?)
+                if action.get("page").is_some() {
+                    Response::ok(&db.page_json(&action).await?)
+                } else {
+                    Response::ok(&db.select_json(&action).await?)
+                }
             }
             Route::SelectGet => {
                 let db = self.session_db(request.token).await?;
                 let action = select_action(request.query.unwrap_or(""))?;
-                Response::ok(&db.select_json_from_query_string(&action).await?)
+                if action.get("page").is_some() {
+                    Response::ok(&db.page_json_from_query_string(&action).await?)
+                } else {
+                    Response::ok(&db.select_json_from_query_string(&action).await?)
+                }
             }
             Route::OpenApi => {
                 Response { status: 200, body: self.openapi.to_vec(), retry_after: None, allow: None }

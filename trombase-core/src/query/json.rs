@@ -150,8 +150,9 @@ impl Parser<'_> {
     ) -> Result<SelectNode> {
         let entity = handle.meta();
         for key in object.keys() {
-            if !(NODE_KEYS.contains(&key.as_str()) || key == "table") {
-                return Err(Error::unknown_key(join(path, key), &[&["table"], NODE_KEYS].concat()));
+            if !(NODE_KEYS.contains(&key.as_str()) || key == "table" || (root && key == "page")) {
+                let root_keys: &[&str] = if root { &["table", "page"] } else { &["table"] };
+                return Err(Error::unknown_key(join(path, key), &[root_keys, NODE_KEYS].concat()));
             }
         }
         // Inside `with`, `table` may be given (the TypeScript library's

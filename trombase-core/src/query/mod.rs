@@ -5,6 +5,7 @@ mod compare;
 mod guard;
 mod json;
 mod json_rows;
+mod page;
 mod predicate;
 mod related;
 mod select;
@@ -15,6 +16,10 @@ pub(crate) use guard::check_patterns;
 pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
 pub(crate) use json_rows::finish_rows;
+pub(crate) use page::{
+    finish as finish_page, parse_spec as parse_page, plan as page_plan, prepare as prepare_page,
+};
+pub use page::{Cursor, Page, PagePlan, PageSpec, MAX_PAGE_ORDER};
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use related::{Quantifier, RelationFilter};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderKey, OrderTerm, SelectNode};

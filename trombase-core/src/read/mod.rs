@@ -7,8 +7,8 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use crate::exec::{Conn, Executor, ReadFrom};
-use crate::query::{check_patterns, ReadLimits, SelectNode};
-use crate::render::{render_select, Param, RowForm};
+use crate::query::{check_patterns, page_plan, PageSpec, ReadLimits, SelectNode};
+use crate::render::{render_page, render_select, Param, RowForm};
 use crate::schema::Schema;
 use crate::sql::BEGIN_READ;
 use crate::{Result, Session, Sql};
@@ -42,6 +42,8 @@ pub(crate) async fn run(
 #[derive(Clone, Copy)]
 pub(crate) struct Read<'a> {
     pub(crate) schema: &'a Schema,
+    /// A page of the read (its order already made total), or all its rows.
+    pub(crate) page: Option<&'a PageSpec>,
     pub(crate) form: RowForm,
     pub(crate) limits: Option<&'a ReadLimits>,
     pub(crate) from: ReadFrom,
@@ -53,19 +55,19 @@ async fn attempt(
     node: &mut SelectNode,
     read: Read<'_>,
 ) -> Result<Vec<Row>> {
-    let Read { schema, form, limits, from } = read;
+    let Read { schema, page, form, limits, from } = read;
     let (conn, replica) = exec.read_conn_for(session.user_id, from).await?;
     let rows = if exec.reads_carry_the_timeout() {
         // Behind a pooler the timeout travels in a transaction: its BEGIN is
         // sent, and the read right behind it, without waiting in between.
         let (begun, rows) = futures_util::future::join(
             conn.begin_carrier(BEGIN_READ),
-            permitted_rows(schema, session, node, form, limits, &conn),
+            permitted_rows(schema, session, node, (page, form), limits, &conn),
         )
         .await;
         begun.and(rows)
     } else {
-        permitted_rows(schema, session, node, form, limits, &conn).await
+        permitted_rows(schema, session, node, (page, form), limits, &conn).await
     };
     match rows {
         Ok(rows) => {
@@ -91,12 +93,15 @@ async fn permitted_rows(
     schema: &Schema,
     session: &Session,
     node: &mut SelectNode,
-    form: RowForm,
+    (page, form): (Option<&PageSpec>, RowForm),
     limits: Option<&ReadLimits>,
     conn: &Conn<'_>,
 ) -> Result<Vec<Row>> {
     permissions::apply(node, schema, session, &Sql::new(conn)).await?;
-    let rendered = render_select(node, form);
+    let rendered = match page {
+        Some(spec) => render_page(&page_plan(node, spec)?, form),
+        None => render_select(node, form),
+    };
     if let Some(limits) = limits {
         limits.check_params(rendered.params.len())?;
     }

@@ -36,7 +36,10 @@ pub(super) async fn apply(
     let verdicts = {
         let mut touched: Vec<Touched> = Vec::new();
         for node in root.walk() {
+            // The fields ordered by are read too: a page's cursor carries their values.
+            let ordered = node.order.iter().filter_map(crate::query::OrderTerm::field);
             let asked = node.columns.iter().copied().chain(node.aggregates.iter().filter_map(|a| a.field));
+            let asked = asked.chain(ordered);
             touch(&mut touched, node.entity, asked, node.filter.as_ref());
             for embed in &node.embeds {
                 if let Some(junction) = junction(schema, embed.relation)? {

@@ -9,7 +9,7 @@
 use super::ident::push_quoted_ident;
 use super::params::Param;
 use super::source::{Join, Source};
-use crate::query::{AggregateFn, Direction, OrderKey, OrderTerm, SelectNode};
+use crate::query::{AggregateFn, Direction, OrderKey, OrderTerm, PagePlan, SelectNode};
 use crate::schema::{FieldKind, FieldMeta};
 
 /// Rendered SQL and its parameters.
@@ -32,7 +32,7 @@ pub enum RowForm {
 
 /// Renders a read.
 pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
-    let mut r = Renderer { sql: String::with_capacity(256), params: Vec::new(), aliases: 0 };
+    let mut r = Renderer::new(Vec::new());
     if form == RowForm::Json {
         r.sql.push_str("SELECT row_to_json(r) FROM (");
         r.node(root, None);
@@ -43,14 +43,56 @@ pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
     RenderedSelect { sql: r.sql, params: r.params }
 }
 
+/// Renders a page: its rows with their keys (a JSON array in a column
+/// `#keys` after the row's own), and with a total, the count of every
+/// matching row in a last column `#total`, in the same statement: the rows
+/// are joined to the one-row count, so an empty page still has its total
+/// (one row whose `#keys` is null).
+pub fn render_page(page: &PagePlan, form: RowForm) -> RenderedSelect {
+    let mut r = Renderer::new(Vec::new());
+    match &page.count {
+        None => {
+            if form == RowForm::Json {
+                r.sql.push_str("SELECT row_to_json(p) FROM (");
+            }
+            r.keys = page.keys.clone();
+            r.node(&page.rows, None);
+            if form == RowForm::Json {
+                r.sql.push_str(") p");
+            }
+        }
+        Some(count) => {
+            r.sql.push_str(if form == RowForm::Json {
+                "SELECT row_to_json(p), c."
+            } else {
+                "SELECT p.*, c."
+            });
+            push_quoted_ident(&mut r.sql, &aggregate_column(0));
+            r.sql.push_str(" AS \"#total\" FROM (");
+            r.node(count, None);
+            r.sql.push_str(") c LEFT JOIN LATERAL (");
+            r.keys = page.keys.clone();
+            r.node(&page.rows, None);
+            r.sql.push_str(") p ON TRUE");
+        }
+    }
+    RenderedSelect { sql: r.sql, params: r.params }
+}
+
 /// The statement being written.
 pub(super) struct Renderer {
     pub(super) sql: String,
     pub(super) params: Vec<Param>,
     aliases: usize,
+    /// The page keys the next node outputs (the root of a page).
+    keys: Vec<&'static FieldMeta>,
 }
 
 impl Renderer {
+    fn new(keys: Vec<&'static FieldMeta>) -> Renderer {
+        Renderer { sql: String::with_capacity(256), params: Vec::new(), aliases: 0, keys }
+    }
+
     pub(super) fn param(&mut self, param: Param) -> String {
         self.params.push(param);
         format!("${}", self.params.len())
@@ -68,9 +110,11 @@ impl Renderer {
         if node.is_aggregate() {
             return self.aggregate(node, &inner, parent);
         }
+        let keys = std::mem::take(&mut self.keys);
         if node.embeds.is_empty() {
             // Nothing to embed: one level, straight from the table.
             self.output_columns(node, &inner);
+            self.keys_column(&keys, &inner);
             self.source_and_conditions(node, &inner, parent);
             self.order(node, &inner);
             self.page(node);
@@ -84,13 +128,14 @@ impl Renderer {
             self.sql.push_str(" AS ");
             push_quoted_ident(&mut self.sql, embed.relation.name);
         }
+        self.keys_column(&keys, &outer);
         // Page first: the inner query keeps every column the outer needs.
         self.sql.push_str(" FROM (SELECT ");
         let mut needed: Vec<&FieldMeta> = Vec::new();
         let entity = node.entity.meta();
         let join_fields = node.embeds.iter().filter_map(|e| entity.field(e.relation.join_fields().0));
         let order_fields = node.order.iter().filter_map(OrderTerm::field);
-        for field in node.columns.iter().copied().chain(join_fields).chain(order_fields) {
+        for field in node.columns.iter().copied().chain(join_fields).chain(order_fields).chain(keys) {
             if !needed.iter().any(|f| f.name == field.name) {
                 needed.push(field);
             }
@@ -122,6 +167,21 @@ impl Renderer {
         if node.columns.is_empty() {
             self.sql.push_str("NULL AS \"_\"");
         }
+    }
+
+    /// `, json_build_array(keys...) AS "#keys"` for the root of a page.
+    fn keys_column(&mut self, keys: &[&'static FieldMeta], alias: &str) {
+        if keys.is_empty() {
+            return;
+        }
+        self.sql.push_str(", json_build_array(");
+        for (i, field) in keys.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.column(alias, field);
+        }
+        self.sql.push_str(") AS \"#keys\"");
     }
 
     fn embed(&mut self, parent: &SelectNode, embed: &crate::query::Embed, parent_alias: &str) {
