@@ -6,6 +6,7 @@ pub mod auth;
 pub mod json_reads;
 pub mod measure;
 pub mod reads;
+pub mod relations;
 pub mod row_filters;
 pub mod scale_out;
 pub mod seed;
@@ -82,6 +83,12 @@ pub const ALL: &[Workload] = &[
         name: "row_filters",
         about: "reads through an owner row filter vs the same reads written by hand:                 a leakproof condition beside the filter, and one behind the fence",
         run: row_filters::start,
+    },
+    Workload {
+        name: "relations",
+        about: "a row filter through two relations (notes of my teams), a page of it with its total, \
+                and the next page by cursor, vs the same reads written by hand",
+        run: relations::start,
     },
     Workload {
         name: "scale_out",

@@ -14,7 +14,9 @@ use base64::Engine;
 use serde_json::{json, Value as Json};
 
 use super::{CompareOp, Direction, OrderKey, OrderTerm, Predicate, SelectNode};
-use crate::schema::{FieldMeta, Managed};
+use tokio_postgres::Row;
+
+use crate::schema::{FieldKind, FieldMeta, Managed};
 use crate::{Error, Result, Value};
 
 /// The most order-by fields a page may have (each adds a term to every
@@ -247,21 +249,25 @@ fn past(field: &'static FieldMeta, direction: Direction, value: &Value) -> Predi
     }
 }
 
-/// A page from the rows a page read returned, each with its keys (`None`
-/// for the row an empty page comes back as): at most `limit` rows, and the
-/// cursor after the last of them when the read found one more.
+/// A page of `rows` (at most the limit), with the cursor after the last of
+/// them when the read found `more` (whose keys `keys_of` gives by index).
 pub(crate) fn finish<R>(
-    rows: Vec<(R, Json)>,
+    rows: Vec<R>,
+    more: bool,
+    keys_of: impl FnOnce(usize) -> Result<Json>,
     total: Option<u64>,
     order: &[OrderTerm],
-    limit: Option<u64>,
-) -> Page<R> {
-    let mut rows = rows;
-    let limit = limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next = if more { rows.last().map(|(_, keys)| cursor_after(order, keys)) } else { None };
-    Page { rows: rows.into_iter().map(|(row, _)| row).collect(), total, next }
+) -> Result<Page<R>> {
+    let next = match rows.len() {
+        n if more && n > 0 => Some(cursor_after(order, &keys_of(n - 1)?)),
+        _ => None,
+    };
+    Ok(Page { rows, total, next })
+}
+
+/// How many rows a page of `limit` keeps.
+pub(crate) fn kept(limit: Option<u64>) -> usize {
+    limit.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Reads a JSON page spec: `{"after": "<cursor>", "total": true}`, both
@@ -290,4 +296,51 @@ pub(crate) fn parse_spec(json: &Json, coerce_strings: bool) -> Result<PageSpec> 
         Some(_) => return Err(Error::validation("page.total", "expected a boolean")),
     };
     Ok(PageSpec { after, total })
+}
+
+/// The keys of a page row in column form (columns `first..`, one per key
+/// field) as the JSON array a cursor records.
+pub(crate) fn column_keys(row: &Row, first: usize, keys: &[&'static FieldMeta]) -> Result<Json> {
+    let mut values = Vec::with_capacity(keys.len());
+    for (i, field) in keys.iter().enumerate() {
+        values.push(key_value(row, first + i, field.kind)?.to_json());
+    }
+    Ok(Json::Array(values))
+}
+
+/// Whether a page row in column form is a row, not the one an empty page
+/// comes back as (all of whose keys are null, `id` among them).
+pub(crate) fn is_row(row: &Row, first: usize, keys: &[&'static FieldMeta]) -> Result<bool> {
+    let Some(last) = keys.last() else { return Ok(true) };
+    Ok(key_value(row, first + keys.len() - 1, last.kind)? != Value::Null)
+}
+
+fn key_value(row: &Row, i: usize, kind: FieldKind) -> Result<Value> {
+    value_at(row, i, kind).map_err(|e| crate::DatabaseError::new("decoding a page's keys", e).into())
+}
+
+/// The keys of a page row in JSON form, taken out of its object.
+pub(crate) fn json_keys(object: &mut serde_json::Map<String, Json>, n: usize) -> Json {
+    Json::Array((0..n).map(|i| object.remove(&crate::render::key_column(i)).unwrap_or_default()).collect())
+}
+
+fn value_at(row: &Row, i: usize, kind: FieldKind) -> std::result::Result<Value, tokio_postgres::Error> {
+    fn get<'a, T: postgres_types::FromSql<'a>>(
+        row: &'a Row,
+        i: usize,
+        into: fn(T) -> Value,
+    ) -> std::result::Result<Value, tokio_postgres::Error> {
+        Ok(row.try_get::<_, Option<T>>(i)?.map_or(Value::Null, into))
+    }
+    match kind {
+        FieldKind::Text => get(row, i, Value::Text),
+        FieldKind::I16 => get(row, i, Value::I16),
+        FieldKind::I32 => get(row, i, Value::I32),
+        FieldKind::I64 => get(row, i, Value::I64),
+        FieldKind::F64 => get(row, i, Value::F64),
+        FieldKind::Bool => get(row, i, Value::Bool),
+        FieldKind::Timestamp => get(row, i, Value::Timestamp),
+        FieldKind::Json => get(row, i, Value::Json),
+        FieldKind::DbId => get(row, i, Value::DbId),
+    }
 }

@@ -10,4 +10,4 @@ mod source;
 pub use ident::{quote_ident, quote_literal};
 pub(crate) use params::kind_type;
 pub use params::Param;
-pub use select::{aggregate_column, render_page, render_select, RenderedSelect, RowForm};
+pub use select::{aggregate_column, key_column, render_page, render_select, RenderedSelect, RowForm};

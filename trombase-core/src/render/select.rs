@@ -43,11 +43,11 @@ pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
     RenderedSelect { sql: r.sql, params: r.params }
 }
 
-/// Renders a page: its rows with their keys (a JSON array in a column
-/// `#keys` after the row's own), and with a total, the count of every
-/// matching row in a last column `#total`, in the same statement: the rows
-/// are joined to the one-row count, so an empty page still has its total
-/// (one row whose `#keys` is null).
+/// Renders a page: its rows with their keys (columns `#k0`, `#k1`, ...
+/// after the row's own), and with a total, the count of every matching row
+/// in a last column `#total`, in the same statement: the rows are joined to
+/// the one-row count, so an empty page still has its total (one row whose
+/// keys are null).
 pub fn render_page(page: &PagePlan, form: RowForm) -> RenderedSelect {
     let mut r = Renderer::new(Vec::new());
     match &page.count {
@@ -169,19 +169,15 @@ impl Renderer {
         }
     }
 
-    /// `, json_build_array(keys...) AS "#keys"` for the root of a page.
+    /// `, alias.k0 AS "#k0", ...`: the keys of a page's rows, plain columns
+    /// (nothing computed for rows the sort and limit drop).
     fn keys_column(&mut self, keys: &[&'static FieldMeta], alias: &str) {
-        if keys.is_empty() {
-            return;
-        }
-        self.sql.push_str(", json_build_array(");
         for (i, field) in keys.iter().enumerate() {
-            if i > 0 {
-                self.sql.push_str(", ");
-            }
+            self.sql.push_str(", ");
             self.column(alias, field);
+            self.sql.push_str(" AS ");
+            push_quoted_ident(&mut self.sql, &key_column(i));
         }
-        self.sql.push_str(") AS \"#keys\"");
     }
 
     fn embed(&mut self, parent: &SelectNode, embed: &crate::query::Embed, parent_alias: &str) {
@@ -227,11 +223,15 @@ impl Renderer {
         }
     }
 
+    /// ` LIMIT n OFFSET $k`. The limit is written into the statement (an
+    /// integer of the IR, never client text): PostgreSQL plans a prepared
+    /// statement once only when its generic plan costs no more than a custom
+    /// one, and with `LIMIT $n` it cannot know the limit, so every run would
+    /// be planned again. Offsets vary page by page and stay parameters.
     fn page(&mut self, node: &SelectNode) {
         if let Some(limit) = node.limit {
-            let p = self.param(Param::Int(clamp(limit)));
             self.sql.push_str(" LIMIT ");
-            self.sql.push_str(&p);
+            self.sql.push_str(&clamp(limit).to_string());
         }
         if let Some(offset) = node.offset.filter(|o| *o > 0) {
             let p = self.param(Param::Int(clamp(offset)));
@@ -279,6 +279,12 @@ impl Renderer {
         self.order(node, alias);
         self.page(node);
     }
+}
+
+/// The SQL name of a page row's `i`-th key column: `#k0`, ... (never a
+/// plain identifier, so never a field name).
+pub fn key_column(i: usize) -> String {
+    format!("#k{i}")
 }
 
 /// The SQL name of a node's `i`-th aggregate column: `#agg0`, ... (never a

@@ -14,7 +14,7 @@ pub(super) fn schemas(schema: &Schema, entity: &EntityMeta, limits: &ReadLimits)
         (format!("{name}Row"), row(entity)),
         (format!("{name}Insert"), insert(entity)),
         (format!("{name}Delete"), delete(entity)),
-        (format!("{name}Filter"), filter(entity, limits)),
+        (format!("{name}Filter"), filter(schema, entity, limits)),
         (format!("{name}Select"), select(schema, entity, limits, true)),
         (format!("{name}Embed"), select(schema, entity, limits, false)),
     ];
@@ -115,12 +115,27 @@ fn mutation(entity: &EntityMeta, action: &str, parts: &[(&str, Json)]) -> Json {
     strict_object(properties, required)
 }
 
-/// A filter: a condition per field, combined with AND, and `and`, `or`,
-/// `not` groups.
-fn filter(entity: &EntityMeta, limits: &ReadLimits) -> Json {
+/// A filter: a condition per field, a relation filter per relation
+/// (`some` / `none` / `every` related row matching the target's filter),
+/// combined with AND, and `and`, `or`, `not` groups.
+fn filter(schema: &Schema, entity: &EntityMeta, limits: &ReadLimits) -> Json {
     let me = reference(&format!("{}Filter", entity.rust_name));
     let mut properties: serde_json::Map<String, Json> =
         entity.fields.iter().map(|f| (f.name.to_owned(), condition(f, limits))).collect();
+    for relation in entity.relations {
+        let target = schema.entity(relation.target).map_or(relation.target, |t| t.rust_name);
+        let target = reference(&format!("{target}Filter"));
+        properties.insert(
+            relation.name.to_owned(),
+            json!({
+                "description": "Rows with some, none, or only related rows matching the filter.",
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "properties": {"some": target, "none": target, "every": target},
+            }),
+        );
+    }
     properties.insert("and".into(), json!({"type": "array", "items": me}));
     properties.insert("or".into(), json!({"type": "array", "items": me}));
     properties.insert("not".into(), me);
@@ -203,6 +218,17 @@ fn select(schema: &Schema, entity: &EntityMeta, limits: &ReadLimits, root: bool)
         json!({"type": "object", "minProperties": 1, "additionalProperties": aggregate}),
     );
     properties.insert("groupBy".into(), fields);
+    if root {
+        properties.insert(
+            "page".into(),
+            json!({
+                "description": "Read a page: the rows, their total, and the next page's cursor.",
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {"after": {"type": ["string", "null"]}, "total": {"type": "boolean"}},
+            }),
+        );
+    }
     let required: Vec<&str> = if root { vec!["table"] } else { vec![] };
     strict_object(properties, required)
 }

@@ -56,6 +56,23 @@ pub(super) fn document(trom: &TromBase) -> Json {
             "items": union("anyOf", rows),
         }),
     );
+    schemas.insert(
+        "Page".into(),
+        json!({
+            "description": "A page (a select with a `page` key): its rows, the total of rows the select \
+                matches (row filters applied; null when not asked for), and the cursor of the next page \
+                (null on the last).",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["rows", "total", "next"],
+            "properties": {
+                "rows": reference("Rows"),
+                "total": {"type": ["integer", "null"], "minimum": 0},
+                "next": {"type": ["string", "null"]},
+            },
+        }),
+    );
+    schemas.insert("SelectResult".into(), json!({"anyOf": [reference("Rows"), reference("Page")]}));
     let table_names: Vec<&str> = handles
         .iter()
         .filter(|h| h.declared_actions().contains(&Action::Read))
@@ -116,7 +133,7 @@ fn paths(tables: &[&str]) -> Json {
         "/api/db/select": {
             "post": Operation { id: "select",
                 summary: "Reads rows the session may read, with embedded relations or aggregates.",
-                body: Some("SelectBody"), ok: "Rows", errors: &[400, 403], session: true }.json(),
+                body: Some("SelectBody"), ok: "SelectResult", errors: &[400, 403], session: true }.json(),
             "get": select_by_query(tables),
         },
         "/api/openapi.json": {"get": {
