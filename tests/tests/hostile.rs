@@ -302,12 +302,12 @@ async fn filters_and_parameters_are_bounded() {
     let err = bob.select_json(&json!({"table": "notes", "where": {"id": {"in": ids}}})).await.unwrap_err();
     assert_eq!(err.http_status(), 400, "{err:?}");
 
-    // The parameter budget counts what the statement carries (limits and row filters too).
+    // The parameter budget counts what the statement carries (row filters too).
     let strict = TromBase::builder()
         .database_url(w.db.url())
         .entity::<notes_app::User>()
         .entity::<Note>()
-        .read_limits(ReadLimits::default().max_params(3))
+        .read_limits(ReadLimits::default().max_params(2))
         .connect()
         .await
         .unwrap();

@@ -659,6 +659,11 @@ mod generated {
             Just("count".to_owned()),
             Just("sum".to_owned()),
             Just("desc".to_owned()),
+            Just("some".to_owned()),
+            Just("none".to_owned()),
+            Just("every".to_owned()),
+            Just("after".to_owned()),
+            Just("total".to_owned()),
             "[a-zA-Z\"';%_\\\\ -]{0,8}",
         ]
     }
@@ -693,7 +698,8 @@ mod generated {
             Just("limit"),
             Just("offset"),
             Just("aggregates"),
-            Just("groupBy")
+            Just("groupBy"),
+            Just("page")
         ];
         (table, prop::collection::btree_map(keys, value(), 0..5)).prop_map(|(table, parts)| {
             let mut object: serde_json::Map<String, Json> =
@@ -718,7 +724,12 @@ mod generated {
         runner
             .run(&(action(), any::<bool>()), |(action, as_ann)| {
                 let db = if as_ann { &ann } else { &admin };
-                match runtime.block_on(db.select_json(&action)) {
+                let result = if action.get("page").is_some() {
+                    runtime.block_on(db.page_json(&action)).map(|page| page.rows)
+                } else {
+                    runtime.block_on(db.select_json(&action))
+                };
+                match result {
                     Ok(_) => ran.set(ran.get() + 1),
                     Err(trombase::Error::Validation(_)) => rejected.set(rejected.get() + 1),
                     Err(other) => return Err(TestCaseError::fail(format!("{action}: {other:?}"))),

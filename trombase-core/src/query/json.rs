@@ -35,7 +35,7 @@ pub struct ReadLimits {
     /// over all its nodes.
     pub max_filter_terms: usize,
     /// The most bind parameters one query's statement may carry (row
-    /// filters, limits and offsets included).
+    /// filters and offsets included; limits are written into the statement).
     pub max_params: usize,
 }
 

@@ -16,7 +16,7 @@ pub enum Param {
     Value(Value),
     /// An array of values of one kind (for `= ANY($n)`).
     List(FieldKind, Vec<Value>),
-    /// A `bigint` (limits and offsets).
+    /// A `bigint` (offsets).
     Int(i64),
 }
 

@@ -377,13 +377,10 @@ mod tests {
             rendered.sql,
             "SELECT t1.\"email\" AS \"email\", (SELECT coalesce(json_agg(e), '[]'::json) FROM (\
              SELECT s2.\"title\" AS \"title\" FROM \"notes\" s2 WHERE s2.\"user_id\" = t1.\"id\" \
-             ORDER BY s2.\"title\" DESC LIMIT $1) e) AS \"notes\" \
-             FROM (SELECT s1.\"email\", s1.\"id\" FROM \"users\" s1 WHERE s1.\"email\" ILIKE $2 LIMIT $3 OFFSET $4) t1"
+             ORDER BY s2.\"title\" DESC LIMIT 10) e) AS \"notes\" \
+             FROM (SELECT s1.\"email\", s1.\"id\" FROM \"users\" s1 WHERE s1.\"email\" ILIKE $1 LIMIT 5 OFFSET $2) t1"
         );
-        assert_eq!(
-            rendered.params,
-            vec![Param::Int(10), Param::Value(Value::Text("%a%".into())), Param::Int(5), Param::Int(20)]
-        );
+        assert_eq!(rendered.params, vec![Param::Value(Value::Text("%a%".into())), Param::Int(20)]);
     }
 
     #[test]
@@ -414,6 +411,48 @@ mod tests {
         assert_eq!(
             rendered.sql,
             "SELECT s1.\"title\" AS \"title\" FROM \"notes\" s1 WHERE s1.\"title\" = $1 AND s1.\"user_id\" = $2"
+        );
+    }
+
+    #[test]
+    fn relation_filters_carry_the_targets_row_filters_and_fence_what_is_not_leakproof() {
+        use crate::query::{Quantifier, RelationFilter};
+        let title = &NOTES.fields[1];
+        let related = |quantifier, op| {
+            let mut related = RelationFilter::new(
+                &USERS,
+                &USERS.relations[0],
+                EntityHandle::deny_all(&NOTES),
+                quantifier,
+                Predicate::Compare { field: title, op, value: Value::Text("%a%".into()) },
+            );
+            related.row_filters = vec![Predicate::Compare {
+                field: &NOTES.fields[2],
+                op: CompareOp::Eq,
+                value: Value::Text("me".into()),
+            }];
+            related
+        };
+        let mut users = SelectNode::new(EntityHandle::deny_all(&USERS));
+        users.columns = vec![&USERS.fields[1]];
+        users.filter = Some(Predicate::Related(Box::new(related(Quantifier::Some, CompareOp::ILike))));
+        assert_eq!(
+            render_select(&users, RowForm::Columns).sql,
+            "SELECT s1.\"email\" AS \"email\" FROM \"users\" s1 WHERE EXISTS (SELECT 1 FROM (SELECT * FROM \"notes\" fs1r \
+             WHERE fs1r.\"user_id\" = s1.\"id\" AND fs1r.\"user_id\" = $1 OFFSET 0) s1r WHERE s1r.\"title\" ILIKE $2)"
+        );
+        // Leakproof: beside the row filter; `every` looks for a related row failing it.
+        users.filter = Some(Predicate::Related(Box::new(related(Quantifier::Every, CompareOp::Eq))));
+        assert_eq!(
+            render_select(&users, RowForm::Columns).sql,
+            "SELECT s1.\"email\" AS \"email\" FROM \"users\" s1 WHERE NOT EXISTS (SELECT 1 FROM \"notes\" s1r \
+             WHERE s1r.\"user_id\" = s1.\"id\" AND s1r.\"user_id\" = $1 AND (s1r.\"title\" = $2) IS NOT TRUE)"
+        );
+        users.filter = Some(Predicate::Related(Box::new(related(Quantifier::Every, CompareOp::Like))));
+        assert_eq!(
+            render_select(&users, RowForm::Columns).sql,
+            "SELECT s1.\"email\" AS \"email\" FROM \"users\" s1 WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM \"notes\" fs1r \
+             WHERE fs1r.\"user_id\" = s1.\"id\" AND fs1r.\"user_id\" = $1 OFFSET 0) s1r WHERE (s1r.\"title\" LIKE $2) IS NOT TRUE)"
         );
     }
 }
