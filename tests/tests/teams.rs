@@ -247,6 +247,20 @@ async fn the_same_rule_holds_typed() {
     assert_eq!(page.rows.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["roadmap", "retro"]);
     let memberships = bob.select(Membership::query()).await.unwrap();
     assert_eq!(memberships.len(), 2, "red's two memberships");
+    // The junction's own columns: embed the junction, then its user.
+    let roles: Vec<(Team, Vec<(Membership, Option<User>)>)> = bob
+        .select(
+            Team::query()
+                .with(Team::MEMBERSHIPS.query().order_by(Membership::ROLE.desc()).with(Membership::USER)),
+        )
+        .await
+        .unwrap();
+    let roles: Vec<(&str, &str)> = roles[0]
+        .1
+        .iter()
+        .map(|(m, u)| (m.role.as_str(), u.as_ref().map_or("", |u| u.email.as_str())))
+        .collect();
+    assert_eq!(roles, [("owner", "ann@example.com"), ("member", "bob@example.com")]);
     let carl = app.trom.db.with_session(&session(&t.carl.0).await);
     let new = NewNote {
         id: DbId::new(),

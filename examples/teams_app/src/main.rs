@@ -1,7 +1,7 @@
 //! Run with: `bash scripts/run-teams-app.sh`, or `cargo run -p teams_app`.
 //!
 //! Reads `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`),
-//! `HOST` (default `127.0.0.1`) and `PORT` (default 3001).
+//! `HOST` (default `127.0.0.1`) and `PORT` (default 3002).
 
 use tracing_subscriber::EnvFilter;
 
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let database_url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001);
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3002);
 
     let trom = teams_app::connect(&database_url).await?;
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
