@@ -6,9 +6,8 @@
 //! (those are asked in turn, until no entity is new). A deny of an entity
 //! the caller's read touches fails the read; an entity only the rules look
 //! through has, for that reader, no rows. Each row filter then joins every
-//! place its entity is read: the
-//! nodes, the junctions, and the relation filters, so a relation filter
-//! never tests a row the reader may not read.
+//! place its entity is read: the nodes, the junctions, and the relation
+//! filters, so a relation filter never tests a row the reader may not read.
 
 use std::collections::HashMap;
 
@@ -99,13 +98,14 @@ fn touch<'a>(
     columns: impl Iterator<Item = &'static FieldMeta>,
     filter: Option<&'a Predicate>,
 ) {
-    let t = match touched.iter().position(|t| t.handle == handle) {
-        Some(i) => &mut touched[i],
+    let i = match touched.iter().position(|t| t.handle == handle) {
+        Some(i) => i,
         None => {
             touched.push(Touched { handle, columns: Vec::new(), filter });
-            touched.last_mut().expect("just pushed")
+            touched.len() - 1
         }
     };
+    let t = &mut touched[i];
     for field in columns {
         if !t.columns.iter().any(|c| c.name == field.name) {
             t.columns.push(field);
