@@ -10,6 +10,9 @@ use teams_app::{Membership, NewMembership, NewNote, NewTeam, Note, Team, User};
 use trombase::prelude::*;
 use trombase_tests::TestDb;
 
+/// A membership with its user, as a team embeds them.
+type MembershipWithUser = (Membership, Option<User>);
+
 struct App {
     _db: TestDb,
     trom: TromBase,
@@ -248,7 +251,7 @@ async fn the_same_rule_holds_typed() {
     let memberships = bob.select(Membership::query()).await.unwrap();
     assert_eq!(memberships.len(), 2, "red's two memberships");
     // The junction's own columns: embed the junction, then its user.
-    let roles: Vec<(Team, Vec<(Membership, Option<User>)>)> = bob
+    let roles: Vec<(Team, Vec<MembershipWithUser>)> = bob
         .select(
             Team::query()
                 .with(Team::MEMBERSHIPS.query().order_by(Membership::ROLE.desc()).with(Membership::USER)),
