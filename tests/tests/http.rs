@@ -283,6 +283,36 @@ async fn auth_routes_answer_the_documented_shapes() {
 }
 
 #[tokio::test]
+async fn mutations_answer_the_written_rows_when_asked() {
+    let app = App::start(EXAMPLE, LAYOUT).await;
+    let (token, me) = app.user("ada@example.com").await;
+    let id = DbId::new().to_string();
+    let insert = json!([{"action": "insert", "table": TABLE, "payload": EXAMPLE.payload(&id, "first", &me)}]);
+    let (status, body) = app.post("/api/db/mutations?returning=true", Some(&token), insert).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, fresh) = app.post("/api/db/select", Some(&token), json!({"action": {"table": TABLE}})).await;
+    assert_eq!(body, json!({"rows": [fresh[0].clone()]}));
+    // An upsert of the same id updates it; asked for nothing, the answer is `{}`.
+    let mut payload = EXAMPLE.payload(&id, "second", &me);
+    payload["id"] = json!(id);
+    let upsert = json!([{"action": "upsert", "table": TABLE, "payload": payload}]);
+    assert_eq!(app.post("/api/db/mutations", Some(&token), upsert.clone()).await, (StatusCode::OK, json!({})));
+    assert_eq!(app.labels(EXAMPLE, &token).await, ["second"]);
+    let (status, body) = app.post("/api/db/mutations?returning=false", Some(&token), upsert).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    assert_error(
+        app.post("/api/db/mutations?returning=yes", Some(&token), json!([])).await,
+        StatusCode::BAD_REQUEST,
+        "ValidationError",
+    );
+    assert_error(
+        app.post("/api/db/mutations?rows=1", Some(&token), json!([])).await,
+        StatusCode::BAD_REQUEST,
+        "ValidationError",
+    );
+}
+
+#[tokio::test]
 async fn data_routes_and_their_error_statuses() {
     let app = App::start(EXAMPLE, LAYOUT).await;
     let (token, me) = app.user("ada@example.com").await;
@@ -691,7 +721,7 @@ async fn the_openapi_document_describes_every_route_and_entity() {
         Example::Notes => "Note",
         Example::Expenses => "Expense",
     };
-    for suffix in ["Row", "Insert", "Update", "Delete", "Filter", "Select", "Embed"] {
+    for suffix in ["Row", "Insert", "Upsert", "Update", "Delete", "Filter", "Select", "Embed"] {
         assert!(schemas[format!("{rust_name}{suffix}")].is_object(), "{rust_name}{suffix}");
     }
     // Users are read-only: no mutation of them is offered.

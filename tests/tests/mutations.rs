@@ -401,9 +401,10 @@ async fn json_validation_errors() {
         (json!({"not": "an array"}), ("", "expected an array of mutations, got an object", None)),
         (json!([good, "text"]), ("", "expected an object, got a string", Some(1))),
         (
-            json!([{"action": "upsert", "table": "notes"}]),
-            ("action", "unknown action `upsert`; expected insert, update or delete", Some(0)),
+            json!([{"action": "merge", "table": "notes"}]),
+            ("action", "unknown action `merge`; expected insert, update, upsert or delete", Some(0)),
         ),
+        (json!([{"action": "upsert", "table": "notes"}]), ("payload", "is required", Some(0))),
         (json!([{"action": 1, "table": "notes"}]), ("action", "expected a string, got a number", Some(0))),
         (json!([{"table": "notes"}]), ("action", "is required", Some(0))),
         (json!([{"action": "insert", "table": "nope"}]), ("table", "unknown table `nope`", Some(0))),

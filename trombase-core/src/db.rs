@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::exec::{Executor, ReadFrom};
-use crate::mutation::{self, Mutation};
+use crate::mutation::{self, Mutation, Written};
 use crate::query::{
     column_keys, finish_page, finish_rows, is_row, json_keys, kept, parse_page, parse_select, prepare_page,
     Cursor, OrderTerm, Page, PageSpec, Query, ReadLimits, Root, RowShape, SelectNode,
@@ -120,19 +120,60 @@ impl SessionDb {
     /// ```
     pub async fn do_mutations(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
         self.check_session()?;
-        mutation::run(&self.core.exec, &self.session, mutations.into_iter().collect()).await
+        mutation::run(&self.core.exec, &self.session, mutations.into_iter().collect(), false).await.map(drop)
+    }
+
+    /// [`do_mutations`](Self::do_mutations), and what each operation wrote,
+    /// as stored (managed timestamps included), in order: read back by
+    /// `RETURNING` with each write, no extra round trip.
+    ///
+    /// ```no_run
+    /// # use trombase::prelude::*;
+    /// # #[derive(Entity, Debug)]
+    /// # #[entity(table = "settings")]
+    /// # pub struct Setting { pub id: DbId, #[field(unique)] pub key: String, pub value: String,
+    /// #   pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    /// # async fn run(db: trombase::SessionDb) -> trombase::Result<()> {
+    /// use trombase::Mutation;
+    /// // "Save this setting": insert it, or update the row with that key.
+    /// let save = NewSetting { id: DbId::new(), key: "theme".into(), value: "dark".into() };
+    /// let written = db.do_mutations_returning([Mutation::upsert_on(Setting::KEY, save)]).await?;
+    /// let stored: Setting = written[0].row()?;
+    /// println!("{} since {}", stored.value, stored.updated_at);
+    /// # Ok(()) }
+    /// ```
+    pub async fn do_mutations_returning(
+        &self,
+        mutations: impl IntoIterator<Item = Mutation>,
+    ) -> Result<Vec<Written>> {
+        self.check_session()?;
+        mutation::run(&self.core.exec, &self.session, mutations.into_iter().collect(), true).await
     }
 
     /// [`do_mutations`](Self::do_mutations) for the JSON form (untrusted
     /// input from HTTP clients):
     /// `[{"action":"insert","table":"notes","payload":{...}},
     ///   {"action":"update","table":"notes","id":"<dbid>","payload":{...}},
+    ///   {"action":"upsert","table":"notes","payload":{...},"on":"<id or a unique field>"},
     ///   {"action":"delete","table":"notes","id":"<dbid>" | ["<dbid>", ...]}]`.
     /// Anything malformed is a validation error naming the mutation and path.
     pub async fn do_mutations_json(&self, json: &serde_json::Value) -> Result<()> {
         self.check_session()?;
         let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
-        mutation::run(&self.core.exec, &self.session, mutations).await
+        mutation::run(&self.core.exec, &self.session, mutations, false).await.map(drop)
+    }
+
+    /// [`do_mutations_json`](Self::do_mutations_json), and what each
+    /// operation wrote, in order, keyed by logical names as selects return
+    /// rows: an object per insert, update and upsert, a list per delete.
+    pub async fn do_mutations_json_returning(
+        &self,
+        json: &serde_json::Value,
+    ) -> Result<Vec<serde_json::Value>> {
+        self.check_session()?;
+        let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
+        let written = mutation::run(&self.core.exec, &self.session, mutations, true).await?;
+        written.iter().map(Written::to_json).collect()
     }
 
     /// A typed read, as one statement however many relations it embeds.

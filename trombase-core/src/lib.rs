@@ -49,7 +49,7 @@ pub use field_ref::{Field, Many, One, Relation};
 pub use field_type::{FieldType, NotNullFieldType};
 pub use json::Json;
 pub use json_body::parse_json_body;
-pub use mutation::{Assignment, Mutation};
+pub use mutation::{Assignment, Mutation, Written};
 pub use permit::{Action, EntityHandle, Operation, Permit};
 pub use query::Filter;
 pub use session::Session;

@@ -150,6 +150,34 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Reads column `i` of `row` as a value of `kind` (`Null` for SQL `NULL`).
+    pub(crate) fn from_column(
+        row: &tokio_postgres::Row,
+        i: usize,
+        kind: FieldKind,
+    ) -> Result<Value, tokio_postgres::Error> {
+        fn get<'a, T: postgres_types::FromSql<'a>>(
+            row: &'a tokio_postgres::Row,
+            i: usize,
+            into: fn(T) -> Value,
+        ) -> Result<Value, tokio_postgres::Error> {
+            Ok(row.try_get::<_, Option<T>>(i)?.map_or(Value::Null, into))
+        }
+        match kind {
+            FieldKind::Text => get(row, i, Value::Text),
+            FieldKind::I16 => get(row, i, Value::I16),
+            FieldKind::I32 => get(row, i, Value::I32),
+            FieldKind::I64 => get(row, i, Value::I64),
+            FieldKind::F64 => get(row, i, Value::F64),
+            FieldKind::Bool => get(row, i, Value::Bool),
+            FieldKind::Timestamp => get(row, i, Value::Timestamp),
+            FieldKind::Json => get(row, i, Value::Json),
+            FieldKind::DbId => get(row, i, Value::DbId),
+        }
+    }
+}
+
 /// A timestamp as row JSON carries it: RFC 3339 in UTC with a `Z`, with as
 /// many fractional digits as it needs and no trailing zeros (PostgreSQL's
 /// own form, so a row reads the same through the typed and the JSON API),

@@ -302,8 +302,13 @@ impl Api {
             }
             Route::Mutations => {
                 let db = self.session_db(request.token).await?;
-                db.do_mutations_json(&crate::parse_json_body(request.body)?).await?;
-                Response::ok(&serde_json::json!({}))
+                let batch = crate::parse_json_body(request.body)?;
+                if returning_asked(request.query)? {
+                    Response::ok(&serde_json::json!({"rows": db.do_mutations_json_returning(&batch).await?}))
+                } else {
+                    db.do_mutations_json(&batch).await?;
+                    Response::ok(&serde_json::json!({}))
+                }
             }
             Route::SelectPost => {
                 let db = self.session_db(request.token).await?;
@@ -339,4 +344,19 @@ impl Api {
     pub async fn session_db(&self, token: Option<&str>) -> Result<SessionDb, Error> {
         Ok(self.trom.db.with_session(&self.session(token).await?))
     }
+}
+
+/// Whether a mutation request asks for the written rows: `?returning=true`
+/// (`false` or no query: not).
+fn returning_asked(query: Option<&str>) -> Result<bool, Error> {
+    let mut asked = false;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=').unwrap_or((pair, "")) {
+            ("returning", "true") => asked = true,
+            ("returning", "false") => asked = false,
+            ("returning", _) => return Err(Error::validation("returning", "expected true or false")),
+            (key, _) => return Err(Error::unknown_key(crate::value::clip(key), &["returning"])),
+        }
+    }
+    Ok(asked)
 }

@@ -42,10 +42,11 @@ fn operation(schema: &Schema, json: &Json) -> Result<Mutation> {
         "insert" => &["action", "table", "payload"],
         "update" => &["action", "table", "id", "payload"],
         "delete" => &["action", "table", "id"],
+        "upsert" => &["action", "table", "payload", "on"],
         other => {
             return Err(Error::validation(
                 "action",
-                format!("unknown action `{}`; expected insert, update or delete", clip(other)),
+                format!("unknown action `{}`; expected insert, update, upsert or delete", clip(other)),
             ))
         }
     };
@@ -58,6 +59,7 @@ fn operation(schema: &Schema, json: &Json) -> Result<Mutation> {
     let kind = match action {
         "insert" => insert(entity.meta, object)?,
         "update" => update(entity.meta, object)?,
+        "upsert" => upsert(entity.meta, object)?,
         _ => delete(object)?,
     };
     Ok(Mutation { entity, kind })
@@ -85,6 +87,28 @@ fn insert(entity: &'static EntityMeta, op: &Map<String, Json>) -> Result<Mutatio
     }
     let json = Json::Object(payload.clone());
     Ok(MutationKind::Insert { values, json })
+}
+
+/// An insert's payload, and `on`: the field whose value finds an existing
+/// row (the id when absent).
+fn upsert(entity: &'static EntityMeta, op: &Map<String, Json>) -> Result<MutationKind> {
+    let on = match op.get("on") {
+        None | Some(Json::Null) => entity.managed(crate::schema::Managed::Id),
+        Some(Json::String(name)) => Some(entity.field(name).ok_or_else(|| {
+            Error::validation("on", format!("unknown field `{}` of `{}`", clip(name), entity.name))
+        })?),
+        Some(other) => {
+            return Err(Error::validation(
+                "on",
+                format!("expected a field name, got {}", json_type_name(other)),
+            ))
+        }
+    };
+    let on = on.ok_or_else(|| Error::validation("on", "is required"))?;
+    let MutationKind::Insert { values, json } = insert(entity, op)? else {
+        return Err(Error::validation("payload", "is not a row"));
+    };
+    Ok(MutationKind::Upsert { values, json, on })
 }
 
 fn update(entity: &'static EntityMeta, op: &Map<String, Json>) -> Result<MutationKind> {

@@ -7,10 +7,13 @@
 mod execute;
 mod json;
 mod pipeline;
+mod steps;
 mod validate;
+mod written;
 
 pub(crate) use execute::run;
 pub(crate) use json::parse_batch;
+pub use written::Written;
 
 use std::marker::PhantomData;
 
@@ -56,6 +59,13 @@ pub(crate) enum MutationKind {
     Delete {
         ids: Vec<DbId>,
     },
+    /// An insert that, when a row with the same value of `on` (the id or a
+    /// unique field) exists, updates that row instead.
+    Upsert {
+        values: Vec<Value>,
+        json: serde_json::Value,
+        on: &'static FieldMeta,
+    },
 }
 
 impl Mutation {
@@ -72,6 +82,31 @@ impl Mutation {
     pub fn update<E: Entity>(id: DbId, changes: impl IntoIterator<Item = Assignment<E>>) -> Mutation {
         let changes = changes.into_iter().map(|a| (a.field, a.value)).collect();
         Mutation { entity: EntityHandle::of::<E>(), kind: MutationKind::Update { id, changes } }
+    }
+
+    /// Inserts the row, or when a row with its id exists, updates that row
+    /// to it (its updatable fields; an immutable one must be unchanged).
+    /// The existing row is locked and judged by the update permitter (which
+    /// sees it as it is and as it will be); a new one by the create
+    /// permitter. Two upserts of one id serialize: one inserts, the other
+    /// updates.
+    pub fn upsert<N: NewRow>(row: N) -> Mutation {
+        let entity = EntityHandle::of::<N::Entity>();
+        let on = entity.meta.managed(crate::schema::Managed::Id).unwrap_or(&entity.meta.fields[0]);
+        Mutation::upsert_with(entity, on, row.into_values())
+    }
+
+    /// [`upsert`](Self::upsert) on a `#[field(unique)]` field instead of the
+    /// id: `Mutation::upsert_on(Setting::KEY, NewSetting { .. })`. An
+    /// existing row keeps its id. A field that is neither unique nor the id
+    /// is refused when the batch runs.
+    pub fn upsert_on<E: Entity, T: FieldType, N: NewRow<Entity = E>>(on: Field<E, T>, row: N) -> Mutation {
+        Mutation::upsert_with(EntityHandle::of::<E>(), on.meta(), row.into_values())
+    }
+
+    fn upsert_with(entity: EntityHandle, on: &'static FieldMeta, values: Vec<Value>) -> Mutation {
+        let json = logical_json(entity, &values);
+        Mutation { entity, kind: MutationKind::Upsert { values, json, on } }
     }
 
     /// Deletes the rows with these ids: `Mutation::delete::<Note>([id])`.

@@ -8,18 +8,24 @@
 use std::future::poll_fn;
 use std::task::Poll;
 
+use std::collections::HashMap;
+
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesOrdered, StreamExt};
+use tokio_postgres::Row;
 
 use crate::{Error, Result};
 
-type Write<'a> = BoxFuture<'a, (usize, Result<u64>)>;
+/// A write, tagged with the index of its mutation; the rows it returned
+/// (none without `RETURNING`).
+type Write<'a> = BoxFuture<'a, (usize, Result<Vec<Row>>)>;
 
 /// Writes in flight, each tagged with the index of its mutation.
 #[derive(Default)]
 pub(super) struct Pipeline<'a> {
     in_flight: FuturesOrdered<Write<'a>>,
     failed: Option<(usize, Error)>,
+    returned: HashMap<usize, Vec<Row>>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -34,26 +40,33 @@ impl<'a> Pipeline<'a> {
     async fn collect_ready(&mut self) {
         poll_fn(|cx| {
             while let Poll::Ready(Some((index, result))) = self.in_flight.poll_next_unpin(cx) {
-                if let (Err(err), None) = (result, &self.failed) {
-                    self.failed = Some((index, err));
-                }
+                self.answered(index, result);
             }
             Poll::Ready(())
         })
         .await;
     }
 
-    /// Waits for every write in flight; the first that failed, as an error
-    /// at its mutation's index.
-    pub(super) async fn finish(&mut self) -> Result<()> {
-        while let Some((index, result)) = self.in_flight.next().await {
-            if let (Err(err), None) = (result, &self.failed) {
-                self.failed = Some((index, err));
+    fn answered(&mut self, index: usize, result: Result<Vec<Row>>) {
+        match result {
+            Ok(rows) if !rows.is_empty() => {
+                self.returned.insert(index, rows);
             }
+            Ok(_) => {}
+            Err(err) if self.failed.is_none() => self.failed = Some((index, err)),
+            Err(_) => {}
+        }
+    }
+
+    /// Waits for every write in flight; the rows they returned, by
+    /// mutation index, or the first that failed, as an error at its index.
+    pub(super) async fn finish(&mut self) -> Result<HashMap<usize, Vec<Row>>> {
+        while let Some((index, result)) = self.in_flight.next().await {
+            self.answered(index, result);
         }
         match self.failed.take() {
             Some((index, err)) => Err(err.at_operation(index)),
-            None => Ok(()),
+            None => Ok(std::mem::take(&mut self.returned)),
         }
     }
 
@@ -62,7 +75,7 @@ impl<'a> Pipeline<'a> {
     pub(super) async fn first_failure(&mut self, error: Error) -> Error {
         match self.finish().await {
             Err(earlier) => earlier,
-            Ok(()) => error,
+            Ok(_) => error,
         }
     }
 }

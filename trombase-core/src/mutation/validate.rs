@@ -9,21 +9,26 @@ use crate::{Error, Result, Value};
 pub(super) fn mutation(mutation: &Mutation) -> Result<()> {
     let entity = mutation.entity.meta;
     match &mutation.kind {
-        MutationKind::Insert { values, .. } => {
-            if values.len() != entity.fields.len() {
-                return Err(Error::validation("payload", "does not match the entity's fields"));
+        MutationKind::Upsert { values, on, .. } => {
+            if !(on.unique || on.managed == Some(Managed::Id)) {
+                return Err(Error::validation(
+                    "on",
+                    format!(
+                        "`{}` is neither the id nor a unique field: an upsert needs one of those",
+                        on.name
+                    ),
+                ));
             }
-            for (field, value) in entity.fields.iter().zip(values) {
-                let path = || format!("payload.{}", field.name);
-                if field.is_managed_timestamp() {
-                    if *value != Value::Null {
-                        return Err(Error::validation(path(), "is managed by the library and cannot be set"));
-                    }
-                } else {
-                    check_value(field, value, path, "is required")?;
-                }
+            row(entity, values)?;
+            let at = entity.field_index(on.name).unwrap_or(0);
+            if values.get(at).map_or(true, |v| *v == Value::Null) {
+                return Err(Error::validation(
+                    format!("payload.{}", on.name),
+                    "is required for an upsert on it",
+                ));
             }
         }
+        MutationKind::Insert { values, .. } => row(entity, values)?,
         MutationKind::Update { changes, .. } => {
             if changes.is_empty() {
                 return Err(Error::validation("payload", "an update must change at least one field"));
@@ -46,6 +51,25 @@ pub(super) fn mutation(mutation: &Mutation) -> Result<()> {
             if ids.is_empty() {
                 return Err(Error::validation("id", "a delete needs at least one id"));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Checks an insert's row: one value per field, the managed timestamps left
+/// to the library, every other value of its field's kind.
+fn row(entity: &crate::schema::EntityMeta, values: &[Value]) -> Result<()> {
+    if values.len() != entity.fields.len() {
+        return Err(Error::validation("payload", "does not match the entity's fields"));
+    }
+    for (field, value) in entity.fields.iter().zip(values) {
+        let path = || format!("payload.{}", field.name);
+        if field.is_managed_timestamp() {
+            if *value != Value::Null {
+                return Err(Error::validation(path(), "is managed by the library and cannot be set"));
+            }
+        } else {
+            check_value(field, value, path, "is required")?;
         }
     }
     Ok(())

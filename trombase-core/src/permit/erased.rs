@@ -2,6 +2,7 @@
 //! operations on any registered entity (typed batches mix entities; the JSON
 //! forms name them by string).
 
+use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use tokio_postgres::Row;
 
@@ -22,7 +23,7 @@ pub(crate) enum Verdict {
 pub(crate) enum ErasedOp<'a> {
     Read { columns: &'a [&'static FieldMeta], filter: Option<&'a Predicate> },
     Create { id: DbId, values: &'a [Value], json: &'a serde_json::Value },
-    Update { id: DbId, changes: &'a [(&'static FieldMeta, Value)], current: &'a Row },
+    Update { id: DbId, changes: &'a [(&'static FieldMeta, Value)], current: &'a Row, now: DateTime<Utc> },
     Delete { ids: &'a [DbId], rows: &'a [Row] },
 }
 
@@ -98,9 +99,11 @@ fn check<'a, E: Entity>(
                 let op = Operation::Create(CreateOp { entity, id, row: &row, json });
                 E::permit(session, sql, &op).await
             }
-            ErasedOp::Update { id, changes, current } => {
+            ErasedOp::Update { id, changes, current, now } => {
                 let current = E::from_row(current)?;
-                let op = Operation::Update(UpdateOp { entity, id, changes, current: &current });
+                let after = after_update(&current, changes, now)?;
+                let op =
+                    Operation::Update(UpdateOp { entity, id, changes, current: &current, after: &after });
                 E::permit(session, sql, &op).await
             }
             ErasedOp::Delete { ids, rows } => {
@@ -114,6 +117,24 @@ fn check<'a, E: Entity>(
             Permit::Filter(filter) => Verdict::Filter(filter.into_predicate()),
         })
     })
+}
+
+/// The row as an update will leave it: the stored row with the changes
+/// applied and `updatedAt` at the batch's time. Built in memory, no query.
+fn after_update<E: Entity>(
+    current: &E,
+    changes: &[(&'static FieldMeta, Value)],
+    now: DateTime<Utc>,
+) -> Result<E> {
+    let mut values = current.values();
+    for (field, value) in E::META.fields.iter().zip(values.iter_mut()) {
+        if let Some((_, changed)) = changes.iter().find(|(f, _)| f.name == field.name) {
+            *value = changed.clone();
+        } else if field.managed == Some(crate::schema::Managed::UpdatedAt) {
+            *value = Value::Timestamp(now);
+        }
+    }
+    E::from_values(values)
 }
 
 fn deny_all<'a>(_: &'a Session, _: &'a Sql<'a>, _: ErasedOp<'a>) -> BoxFuture<'a, Result<Verdict>> {

@@ -108,6 +108,10 @@ pub struct UpdateOp<'a, E> {
     pub changes: &'a [(&'static FieldMeta, Value)],
     /// The row as it is stored now, locked `FOR UPDATE` until the batch ends.
     pub current: &'a E,
+    /// The row as it will be after the change (`current` with `changes`
+    /// applied and `updated_at` set), for rules on the result: "status only
+    /// moves forward" is `after.status >= current.status`.
+    pub after: &'a E,
 }
 
 /// A delete: the stored rows (locked).

@@ -316,31 +316,11 @@ pub(crate) fn is_row(row: &Row, first: usize, keys: &[&'static FieldMeta]) -> Re
 }
 
 fn key_value(row: &Row, i: usize, kind: FieldKind) -> Result<Value> {
-    value_at(row, i, kind).map_err(|e| crate::DatabaseError::new("decoding a page's keys", e).into())
+    Value::from_column(row, i, kind)
+        .map_err(|e| crate::DatabaseError::new("decoding a page's keys", e).into())
 }
 
 /// The keys of a page row in JSON form, taken out of its object.
 pub(crate) fn json_keys(object: &mut serde_json::Map<String, Json>, n: usize) -> Json {
     Json::Array((0..n).map(|i| object.remove(&crate::render::key_column(i)).unwrap_or_default()).collect())
-}
-
-fn value_at(row: &Row, i: usize, kind: FieldKind) -> std::result::Result<Value, tokio_postgres::Error> {
-    fn get<'a, T: postgres_types::FromSql<'a>>(
-        row: &'a Row,
-        i: usize,
-        into: fn(T) -> Value,
-    ) -> std::result::Result<Value, tokio_postgres::Error> {
-        Ok(row.try_get::<_, Option<T>>(i)?.map_or(Value::Null, into))
-    }
-    match kind {
-        FieldKind::Text => get(row, i, Value::Text),
-        FieldKind::I16 => get(row, i, Value::I16),
-        FieldKind::I32 => get(row, i, Value::I32),
-        FieldKind::I64 => get(row, i, Value::I64),
-        FieldKind::F64 => get(row, i, Value::F64),
-        FieldKind::Bool => get(row, i, Value::Bool),
-        FieldKind::Timestamp => get(row, i, Value::Timestamp),
-        FieldKind::Json => get(row, i, Value::Json),
-        FieldKind::DbId => get(row, i, Value::DbId),
-    }
 }

@@ -50,6 +50,28 @@ pub(crate) fn select_for_update(entity: &EntityMeta) -> String {
     sql
 }
 
+/// `SELECT every column FROM t WHERE on = $1 FOR UPDATE`: the row an
+/// upsert on `on` finds, locked.
+pub(crate) fn select_for_update_on(entity: &EntityMeta, on: &FieldMeta) -> String {
+    let mut sql = String::from("SELECT ");
+    sql.push_str(&column_list(entity));
+    sql.push_str(" FROM ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" WHERE ");
+    push_quoted_ident(&mut sql, on.column);
+    sql.push_str(" = $1 FOR UPDATE");
+    sql
+}
+
+/// A lock on one upsert key until the transaction ends (`$1`: the key's
+/// text), so that two upserts of one key take turns.
+pub(crate) const UPSERT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+/// ` RETURNING every column`, in field order (as rows decode).
+pub(crate) fn returning(entity: &EntityMeta) -> String {
+    format!(" RETURNING {}", column_list(entity))
+}
+
 /// `UPDATE t SET a = $1, ..., updated_at = $n WHERE id = $n+1`.
 pub(crate) fn update(entity: &EntityMeta, changed: &[&FieldMeta]) -> String {
     let mut sql = String::from("UPDATE ");

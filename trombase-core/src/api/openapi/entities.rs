@@ -13,6 +13,7 @@ pub(super) fn schemas(schema: &Schema, entity: &EntityMeta, limits: &ReadLimits)
     let mut out = vec![
         (format!("{name}Row"), row(entity)),
         (format!("{name}Insert"), insert(entity)),
+        (format!("{name}Upsert"), upsert(entity)),
         (format!("{name}Delete"), delete(entity)),
         (format!("{name}Filter"), filter(schema, entity, limits)),
         (format!("{name}Select"), select(schema, entity, limits, true)),
@@ -80,12 +81,30 @@ fn strict_object(properties: serde_json::Map<String, Json>, required: Vec<&str>)
     json!({"type": "object", "additionalProperties": false, "required": required, "properties": properties})
 }
 
-fn insert(entity: &EntityMeta) -> Json {
+/// An insert's payload: every field but the managed timestamps.
+fn row_payload(entity: &EntityMeta) -> Json {
     let fields: Vec<&FieldMeta> = entity.fields.iter().filter(|f| !f.is_managed_timestamp()).collect();
     let properties = fields.iter().map(|f| (f.name.to_owned(), field_value(f, true))).collect();
     let required = fields.iter().filter(|f| !f.nullable).map(|f| f.name).collect();
-    let payload = strict_object(properties, required);
-    mutation(entity, "insert", &[("payload", payload)])
+    strict_object(properties, required)
+}
+
+fn insert(entity: &EntityMeta) -> Json {
+    mutation(entity, "insert", &[("payload", row_payload(entity))])
+}
+
+/// An upsert: an insert's payload and, optionally, the field that finds
+/// the existing row (the id, or a unique field).
+fn upsert(entity: &EntityMeta) -> Json {
+    let keys: Vec<&str> = entity
+        .fields
+        .iter()
+        .filter(|f| f.unique || f.managed == Some(crate::schema::Managed::Id))
+        .map(|f| f.name)
+        .collect();
+    let mut schema = mutation(entity, "upsert", &[("payload", row_payload(entity))]);
+    schema["properties"]["on"] = json!({"enum": keys});
+    schema
 }
 
 fn update(entity: &EntityMeta) -> Option<Json> {

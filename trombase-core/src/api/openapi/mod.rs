@@ -73,6 +73,17 @@ pub(super) fn document(trom: &TromBase) -> Json {
         }),
     );
     schemas.insert("SelectResult".into(), json!({"anyOf": [reference("Rows"), reference("Page")]}));
+    schemas.insert(
+        "MutationsResult".into(),
+        json!({"anyOf": [reference("Empty"), {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["rows"],
+            "properties": {"rows": {"type": "array", "items": {"anyOf": [
+                {"type": "object"}, {"type": "array", "items": {"type": "object"}}
+            ]}}},
+        }]}),
+    );
     let table_names: Vec<&str> = handles
         .iter()
         .filter(|h| h.declared_actions().contains(&Action::Read))
@@ -127,9 +138,7 @@ fn paths(tables: &[&str]) -> Json {
         "/api/auth/verify-email": {"post": Operation { id: "verifyEmail",
             summary: "Redeems an email-verification token.",
             body: Some("TokenBody"), ok: "AuthUser", errors: &[400], session: false }.json()},
-        "/api/db/mutations": {"post": Operation { id: "mutations",
-            summary: "Inserts, updates and deletes, each checked by the entity's permitter, in one transaction.",
-            body: Some("Mutations"), ok: "Empty", errors: &[400, 403, 404, 409], session: true }.json()},
+        "/api/db/mutations": {"post": mutations()},
         "/api/db/select": {
             "post": Operation { id: "select",
                 summary: "Reads rows the session may read, with embedded relations or aggregates.",
@@ -144,6 +153,31 @@ fn paths(tables: &[&str]) -> Json {
     })
 }
 
+/// `POST /api/db/mutations`, and `?returning=true` for the written rows.
+fn mutations() -> Json {
+    let mut op = Operation {
+        id: "mutations",
+        summary: "Inserts, updates, upserts and deletes, each checked by the entity's permitter, in one transaction.",
+        body: Some("Mutations"),
+        ok: "MutationsResult",
+        errors: &[400, 403, 404, 409],
+        session: true,
+    }
+    .fields();
+    op.insert(
+        "parameters".into(),
+        json!([{
+            "name": "returning",
+            "in": "query",
+            "required": false,
+            "description": "`true`: answer the rows each operation wrote, as stored (`{\"rows\": [...]}`: an \
+                object per insert, update and upsert, a list per delete); otherwise `{}`.",
+            "schema": {"type": "boolean"},
+        }]),
+    );
+    Json::Object(op)
+}
+
 /// `GET /api/db/select`: the action as a `deepObject` query parameter.
 /// OpenAPI describes one level of it; the rest of the JSON form is accepted
 /// too (see the description).
@@ -152,7 +186,7 @@ fn select_by_query(tables: &[&str]) -> Json {
         id: "selectByQuery",
         summary: "The select of POST /api/db/select, from the query string.",
         body: None,
-        ok: "Rows",
+        ok: "SelectResult",
         errors: &[400, 403],
         session: true,
     }

@@ -1,0 +1,271 @@
+//! One mutation of a batch: load what its permitter needs (locked), ask
+//! it, then send the write into the pipeline. An upsert finds its row under
+//! a transaction-scoped lock on its key, so two upserts of one key
+//! serialize: the second finds the first one's row and updates it.
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Row;
+
+use super::pipeline::Pipeline;
+use crate::exec::{Conn, Prepared};
+use crate::permit::{EntityHandle, ErasedOp, Verdict};
+use crate::render::kind_type;
+use crate::render::mutation as render;
+use crate::schema::{EntityMeta, FieldMeta, Managed};
+use crate::{DbId, Error, NotFoundError, PermissionError, Result, Session, Sql, Value};
+
+const CONTEXT: &str = "running a mutation";
+
+/// What every step of one batch shares.
+pub(super) struct Batch<'a> {
+    pub conn: &'a Conn<'a>,
+    pub sql: &'a Sql<'a>,
+    pub session: &'a Session,
+    /// The batch's time: every managed timestamp it writes.
+    pub now: DateTime<Utc>,
+    /// Whether the written rows come back (`RETURNING`).
+    pub returning: bool,
+}
+
+/// What a step wrote, when it is known without waiting for the write: the
+/// rows a delete removed (loaded and locked before it).
+pub(super) type Known = Option<Vec<Row>>;
+
+impl<'a> Batch<'a> {
+    /// An insert: the create permitter, then the `INSERT`.
+    pub(super) async fn insert(
+        &self,
+        pipeline: &mut Pipeline<'a>,
+        entity: EntityHandle,
+        mut values: Vec<Value>,
+        json: &serde_json::Value,
+        index: usize,
+    ) -> Result<Known> {
+        let meta = entity.meta;
+        let mut id = None;
+        for (field, value) in meta.fields.iter().zip(values.iter_mut()) {
+            match field.managed {
+                Some(Managed::CreatedAt | Managed::UpdatedAt) => *value = Value::Timestamp(self.now),
+                Some(Managed::Id) => id = as_id(value),
+                None => {}
+            }
+        }
+        let id = id.ok_or_else(|| Error::validation("payload.id", "is required"))?;
+        let op = ErasedOp::Create { id, values: &values, json };
+        allow(entity.check(self.session, self.sql, op).await?)?;
+        let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
+        let statement = self.prepare(render::insert(meta), meta, types).await?;
+        pipeline.send(self.write(statement, values, index)).await;
+        Ok(None)
+    }
+
+    /// An update of the stored (locked) row `current`: the update permitter
+    /// (with the row as it is and as it will be), then the `UPDATE`.
+    pub(super) async fn update(
+        &self,
+        pipeline: &mut Pipeline<'a>,
+        entity: EntityHandle,
+        id: DbId,
+        changes: Vec<(&'static FieldMeta, Value)>,
+        current: &Row,
+        index: usize,
+    ) -> Result<Known> {
+        self.judge_update(entity, id, &changes, current).await?;
+        self.send_update(pipeline, entity, id, changes, index).await
+    }
+
+    /// The update permitter, with the row as it is and as it will be.
+    async fn judge_update(
+        &self,
+        entity: EntityHandle,
+        id: DbId,
+        changes: &[(&'static FieldMeta, Value)],
+        current: &Row,
+    ) -> Result<()> {
+        let op = ErasedOp::Update { id, changes, current, now: self.now };
+        allow(entity.check(self.session, self.sql, op).await?)
+    }
+
+    /// The `UPDATE` of a judged update.
+    async fn send_update(
+        &self,
+        pipeline: &mut Pipeline<'a>,
+        entity: EntityHandle,
+        id: DbId,
+        changes: Vec<(&'static FieldMeta, Value)>,
+        index: usize,
+    ) -> Result<Known> {
+        let meta = entity.meta;
+        let fields: Vec<_> = changes.iter().map(|(f, _)| *f).collect();
+        let types = fields.iter().map(|f| kind_type(f.kind)).chain([Type::TIMESTAMPTZ, Type::TEXT]).collect();
+        let statement = self.prepare(render::update(meta, &fields), meta, types).await?;
+        let mut params: Vec<Value> = changes.into_iter().map(|(_, v)| v).collect();
+        params.push(Value::Timestamp(self.now));
+        params.push(Value::DbId(id));
+        pipeline.send(self.write(statement, params, index)).await;
+        Ok(None)
+    }
+
+    /// An update by id: the row locked, then [`update`](Self::update).
+    pub(super) async fn update_by_id(
+        &self,
+        pipeline: &mut Pipeline<'a>,
+        entity: EntityHandle,
+        id: DbId,
+        changes: Vec<(&'static FieldMeta, Value)>,
+        index: usize,
+    ) -> Result<Known> {
+        let rows = self.lock_rows(entity.meta, &[id]).await?;
+        let current = rows.first().ok_or_else(|| NotFoundError::new(entity.meta.name, id.to_string()))?;
+        self.update(pipeline, entity, id, changes, current, index).await
+    }
+
+    /// A delete: the rows locked (all must exist), the delete permitter,
+    /// then the `DELETE`. The locked rows are what it removes.
+    pub(super) async fn delete(
+        &self,
+        pipeline: &mut Pipeline<'a>,
+        entity: EntityHandle,
+        mut ids: Vec<DbId>,
+        index: usize,
+    ) -> Result<Known> {
+        let meta = entity.meta;
+        dedup_in_order(&mut ids);
+        let rows = self.lock_rows(meta, &ids).await?;
+        if rows.len() != ids.len() {
+            let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
+            let found: Vec<DbId> = rows.iter().filter_map(|r| r.try_get(id_at).ok()).collect();
+            let missing = ids.iter().find(|id| !found.contains(id)).copied().unwrap_or(ids[0]);
+            return Err(NotFoundError::new(meta.name, missing.to_string()).into());
+        }
+        allow(entity.check(self.session, self.sql, ErasedOp::Delete { ids: &ids, rows: &rows }).await?)?;
+        let statement = self.conn.prepare(render::delete(meta), vec![Type::TEXT_ARRAY], CONTEXT).await?;
+        let conn = self.conn;
+        pipeline
+            .send(Box::pin(async move {
+                (index, conn.execute_prepared(&statement, &[&ids], CONTEXT).await.map(|_| Vec::new()))
+            }))
+            .await;
+        Ok(self.returning.then_some(rows))
+    }
+
+    /// An upsert on `on`: under a lock on the key, the row with the key's
+    /// value, locked; found, an update to the payload's updatable fields
+    /// (an immutable one must be unchanged; the row keeps its id), else an
+    /// insert.
+    pub(super) async fn upsert(
+        &self,
+        pipeline: &mut Pipeline<'a>,
+        entity: EntityHandle,
+        values: Vec<Value>,
+        json: &serde_json::Value,
+        on: &'static FieldMeta,
+        index: usize,
+    ) -> Result<Known> {
+        let meta = entity.meta;
+        let at = meta.field_index(on.name).unwrap_or(0);
+        let key = &values[at];
+        let lock_key = format!("trombase:{}:{}:{}", meta.table, on.column, key.to_json());
+        // Prepared first, so that the lock and the lookup are sent in this
+        // order, back to back: the lookup's snapshot is taken after the lock
+        // is held, and sees a row another upsert of the key committed.
+        let lock = self.conn.prepare(render::UPSERT_LOCK, vec![Type::TEXT], CONTEXT).await?;
+        let find = self
+            .conn
+            .prepare(render::select_for_update_on(meta, on), vec![kind_type(on.kind)], CONTEXT)
+            .await?;
+        let (locked, found) = futures_util::future::join(
+            self.conn.query_prepared(&lock, &[&lock_key], "locking an upsert's key"),
+            self.conn.query_prepared(&find, &[key as &(dyn ToSql + Sync)], "finding an upsert's row"),
+        )
+        .await;
+        locked?;
+        let Some(current) = found?.into_iter().next() else {
+            return self.insert(pipeline, entity, values, json, index).await;
+        };
+        let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
+        let id: DbId =
+            current.try_get(id_at).map_err(|e| crate::DatabaseError::new("reading an upsert's row", e))?;
+        let (mut changes, mut immutable_changed) = (Vec::with_capacity(meta.fields.len()), None);
+        for (i, (field, value)) in meta.fields.iter().zip(values).enumerate() {
+            if field.managed.is_some() {
+                continue;
+            }
+            if field.immutable {
+                let stored = Value::from_column(&current, i, field.kind)
+                    .map_err(|e| crate::DatabaseError::new("reading an upsert's row", e))?;
+                if stored != value && immutable_changed.is_none() {
+                    immutable_changed = Some(field);
+                }
+                continue;
+            }
+            changes.push((field, value));
+        }
+        // The permitter judges first: what the stored row holds is said
+        // only to a caller allowed to update it.
+        self.judge_update(entity, id, &changes, &current).await?;
+        if let Some(field) = immutable_changed {
+            return Err(Error::validation(
+                format!("payload.{}", field.name),
+                "is immutable, and the stored row has another value",
+            ));
+        }
+        self.send_update(pipeline, entity, id, changes, index).await
+    }
+
+    /// The current rows with these ids, locked until the batch ends: one query.
+    async fn lock_rows(&self, meta: &'static EntityMeta, ids: &[DbId]) -> Result<Vec<Row>> {
+        let sql = render::select_for_update(meta);
+        self.conn.query(&sql, &[(&ids, Type::TEXT_ARRAY)], "locking rows").await
+    }
+
+    /// A write's statement, with `RETURNING` every column when the batch
+    /// returns its rows.
+    async fn prepare(&self, sql: String, meta: &EntityMeta, types: Vec<Type>) -> Result<Prepared<'static>> {
+        let sql = if self.returning { sql + &render::returning(meta) } else { sql };
+        self.conn.prepare(sql, types, CONTEXT).await
+    }
+
+    /// A write that owns its statement and parameters, for the pipeline.
+    fn write(
+        &self,
+        statement: Prepared<'static>,
+        values: Vec<Value>,
+        index: usize,
+    ) -> BoxFuture<'a, (usize, Result<Vec<Row>>)> {
+        let (conn, returning) = (self.conn, self.returning);
+        Box::pin(async move {
+            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            let result = if returning {
+                conn.query_prepared(&statement, &params, CONTEXT).await
+            } else {
+                conn.execute_prepared(&statement, &params, CONTEXT).await.map(|_| Vec::new())
+            };
+            (index, result)
+        })
+    }
+}
+
+fn as_id(value: &Value) -> Option<DbId> {
+    match value {
+        Value::DbId(id) => Some(*id),
+        _ => None,
+    }
+}
+
+fn allow(verdict: Verdict) -> Result<()> {
+    match verdict {
+        Verdict::Allow => Ok(()),
+        Verdict::Deny(err) => Err(err.into()),
+        Verdict::Filter(_) => {
+            Err(PermissionError::new("a row filter only answers reads; writes need allow or deny").into())
+        }
+    }
+}
+
+fn dedup_in_order(ids: &mut Vec<DbId>) {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.retain(|id| seen.insert(*id));
+}
