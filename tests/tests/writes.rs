@@ -221,6 +221,28 @@ async fn two_upserts_of_one_key_at_once_serialize_one_inserts_one_updates() {
 }
 
 #[tokio::test]
+async fn two_json_upserts_of_one_key_at_once_serialize_too() {
+    let w = world().await;
+    let (a, b) = (w.trom.db.with_session(&w.ann), w.trom.db.with_session(&w.ann));
+    let upsert = |value: &str| {
+        json!([{"action": "upsert", "table": "settings", "on": "key",
+                "payload": {"id": DbId::new().to_string(), "key": "slow-json", "value": value,
+                            "userId": w.ann.user_id.to_string()}}])
+    };
+    let (one, two) = (upsert("one"), upsert("two"));
+    let first = a.do_mutations_json_returning(&one);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        b.do_mutations_json_returning(&two).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.unwrap()[0]["id"], second.unwrap()[0]["id"]);
+    let mut asked = asked_for("slow-json");
+    asked.sort();
+    assert_eq!(asked, ["create", "update"]);
+}
+
+#[tokio::test]
 async fn a_batch_returns_what_it_wrote_equal_to_a_fresh_select() {
     let w = world().await;
     let db = w.trom.db.with_session(&w.ann);
