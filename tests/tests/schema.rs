@@ -41,7 +41,7 @@ macro_rules! three_entities {
             }
 
             #[derive(Entity, Debug, Clone, PartialEq)]
-            #[entity(table = $members, casing = $casing)]
+            #[entity(table = $members, casing = $casing, index(team_id, last_seen))]
             #[relation(team = points_to(Team, team_id -> id), gadgets = resolves_to_many(Gadget, owner_id -> id))]
             #[permit(all = anyone)]
             pub struct Member {
@@ -320,6 +320,20 @@ async fn ddl_follows_casing_nullability_and_relations() {
             .unwrap()
             .get(0);
         assert_eq!(indexed, 1);
+        // The composite index, its columns in the declared order.
+        let composite = match casing {
+            "snake" => "(team_id, last_seen)",
+            _ => "(\"teamId\", \"lastSeen\")",
+        };
+        let indexed: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%' || $2",
+                &[&members, &composite],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(indexed, 1, "{composite}");
         // Unique fields are unique.
         let unique: i64 = client
             .query_one(
@@ -402,6 +416,7 @@ static USERS: EntityMeta = EntityMeta {
         field("age", FieldKind::I32, None),
     ],
     relations: &[],
+    indexes: &[],
 };
 
 fn notes_with(relation: RelationMeta) -> &'static EntityMeta {
@@ -419,6 +434,7 @@ fn notes_with(relation: RelationMeta) -> &'static EntityMeta {
         casing: Casing::Camel,
         fields: Box::leak(fields.into_boxed_slice()),
         relations: Box::leak(vec![relation].into_boxed_slice()),
+        indexes: &[],
     }))
 }
 

@@ -69,9 +69,10 @@ pub struct Membership {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A note of a team, written by one of its members.
+/// A note of a team, written by one of its members. Indexed by team and
+/// time, for the newest-first pages of a team's notes.
 #[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "notes")]
+#[entity(table = "notes", index(team_id, created_at))]
 #[relation(team = points_to(Team, team_id -> id), author = points_to(User, author_id -> id))]
 #[permit(read = notes_of_my_teams, create = members_write, update = authors_edit, delete = authors_edit)]
 pub struct Note {

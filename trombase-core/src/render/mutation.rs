@@ -134,6 +134,7 @@ mod tests {
             field("updatedAt", FieldKind::Timestamp, Some(Managed::UpdatedAt)),
         ],
         relations: &[],
+        indexes: &[],
     };
 
     #[test]

@@ -341,6 +341,7 @@ mod tests {
             key: "id",
             junction: None,
         }],
+        indexes: &[],
     };
 
     static NOTES: EntityMeta = EntityMeta {
@@ -354,6 +355,7 @@ mod tests {
             field("userId", "user_id", FieldKind::DbId, None),
         ],
         relations: &[],
+        indexes: &[],
     };
 
     #[test]

@@ -19,6 +19,17 @@ pub(super) fn render(schema: &Schema) -> Vec<String> {
             quote_ident(fk.column)
         ));
     }
+    for entity in schema.entities() {
+        for index in entity.indexes {
+            let columns: Vec<&str> = index.iter().filter_map(|f| entity.field(f)).map(|f| f.column).collect();
+            statements.push(format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                quote_ident(&format!("{}_{}_idx", entity.table, columns.join("_"))),
+                quote_ident(entity.table),
+                columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
     statements
 }
 

@@ -194,6 +194,9 @@ pub struct EntityMeta {
     pub fields: &'static [FieldMeta],
     /// The named relations.
     pub relations: &'static [RelationMeta],
+    /// Composite indexes (`#[entity(index(user_id, created_at))]`): the
+    /// logical names of each index's fields, in order.
+    pub indexes: &'static [&'static [&'static str]],
 }
 
 impl EntityMeta {

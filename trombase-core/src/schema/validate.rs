@@ -19,6 +19,20 @@ pub(super) fn entity(entity: &EntityMeta) -> Result<(), SchemaError> {
             )));
         }
     }
+    for index in entity.indexes {
+        if let Some(missing) = index.iter().find(|f| entity.field(f).is_none()) {
+            return Err(SchemaError::new(format!(
+                "entity `{}`: an index names `{missing}`, which is not a field",
+                entity.name
+            )));
+        }
+        if index.is_empty() {
+            return Err(SchemaError::new(format!(
+                "entity `{}`: an index needs at least one field",
+                entity.name
+            )));
+        }
+    }
     for (which, kind) in [
         (Managed::Id, FieldKind::DbId),
         (Managed::CreatedAt, FieldKind::Timestamp),

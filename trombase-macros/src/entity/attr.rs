@@ -17,13 +17,16 @@ pub enum Casing {
     Camel,
 }
 
-/// `#[entity(table = "...", sql_table = "...", casing = "snake" | "camel", crate = "...")]`.
+/// `#[entity(table = "...", sql_table = "...", casing = "snake" | "camel", crate = "...",
+/// index(field, ...), ...)]`.
 #[derive(Default)]
 pub struct EntityAttrs {
     pub table: Option<LitStr>,
     pub sql_table: Option<LitStr>,
     pub casing: Option<Casing>,
     pub krate: Option<Path>,
+    /// Composite indexes, each its fields in order.
+    pub indexes: Vec<Vec<Ident>>,
 }
 
 /// `#[field(immutable, unique, name = "...")]`.
@@ -128,8 +131,21 @@ fn entity_key(entity: &mut EntityAttrs, meta: ParseNestedMeta) -> syn::Result<()
     } else if meta.path.is_ident("crate") {
         let lit: LitStr = meta.value()?.parse()?;
         set_once(&meta, &mut entity.krate, lit.parse()?)
+    } else if meta.path.is_ident("index") {
+        let mut fields = Vec::new();
+        meta.parse_nested_meta(|field| {
+            let ident =
+                field.path.get_ident().cloned().ok_or_else(|| field.error("expected a field name"))?;
+            fields.push(ident);
+            Ok(())
+        })?;
+        if fields.is_empty() {
+            return Err(meta.error("an index needs at least one field: `index(user_id, created_at)`"));
+        }
+        entity.indexes.push(fields);
+        Ok(())
     } else {
-        Err(unknown(&meta, "entity", "`table`, `sql_table`, `casing`, `crate`"))
+        Err(unknown(&meta, "entity", "`table`, `sql_table`, `casing`, `crate`, `index`"))
     }
 }
 

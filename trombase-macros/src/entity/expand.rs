@@ -97,6 +97,7 @@ fn meta_const(entity: &Entity) -> TokenStream {
         Casing::Camel => quote!(__tb::Casing::Camel),
     };
     let relations = entity.relations.iter().map(|r| relation_meta(ident, r));
+    let indexes = entity.indexes.iter().map(|index| quote!(&[#(#index),*]));
     quote! {
         const META: &'static __tb::EntityMeta = &__tb::EntityMeta {
             rust_name: #rust_name,
@@ -105,6 +106,7 @@ fn meta_const(entity: &Entity) -> TokenStream {
             casing: #casing,
             fields: <#ident as __tb::EntityParts>::FIELDS,
             relations: &[#(#relations),*],
+            indexes: &[#(#indexes),*],
         };
     }
 }

@@ -21,6 +21,8 @@ pub struct Entity<'a> {
     pub casing: Casing,
     pub fields: Vec<Field<'a>>,
     pub relations: Vec<Relation>,
+    /// Composite indexes: the logical names of each one's fields.
+    pub indexes: Vec<Vec<String>>,
     /// Permitter per action (read, create, update, delete); `None` denies.
     pub permits: [Option<Path>; 4],
 }
@@ -114,6 +116,25 @@ impl<'a> Entity<'a> {
         let fields: Vec<Field> = named.named.iter().map(|f| field(f, casing, errors)).collect();
         check_fields(input, &fields, errors);
         let relations = relations(relation_attrs, &fields, errors);
+        let indexes = entity_attrs
+            .indexes
+            .iter()
+            .map(|index| {
+                index
+                    .iter()
+                    .filter_map(|ident| match fields.iter().find(|f| f.ident == ident) {
+                        Some(field) => Some(field.name.clone()),
+                        None => {
+                            errors.at(
+                                ident,
+                                format!("index names `{ident}`, which is not a field of this struct"),
+                            );
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
 
         let mut permits = permit_attrs.actions;
         for slot in &mut permits {
@@ -130,6 +151,7 @@ impl<'a> Entity<'a> {
             casing,
             fields,
             relations,
+            indexes,
             permits,
         })
     }
