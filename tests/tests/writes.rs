@@ -316,3 +316,43 @@ async fn update_rules_see_the_row_after_the_change_in_both_forms() {
     let task = &db.select(Task::query()).await.unwrap()[0];
     assert_eq!((task.status, task.title.as_str(), task.owner_id), (4, "t2", w.ann.user_id));
 }
+
+#[tokio::test]
+async fn a_run_of_updates_is_locked_together_and_still_sees_earlier_writes_of_the_batch() {
+    let w = world().await;
+    let db = w.trom.db.with_session(&w.ann);
+    let (a, b, c) = (DbId::new(), DbId::new(), DbId::new());
+    let task = |id| Mutation::insert(NewTask { id, title: "t".into(), status: 1, owner_id: w.ann.user_id });
+    db.do_mutations([task(a), task(b), task(c)]).await.unwrap();
+    let statements = w.trom.statements_executed();
+    db.do_mutations((0..3).map(|k| Mutation::update([a, b, c][k], [Task::STATUS.set(2)]))).await.unwrap();
+    // BEGIN, one lock of the three rows, three UPDATEs, COMMIT.
+    assert_eq!(w.trom.statements_executed() - statements, 6);
+
+    // The same row again after an update of it: its current row is the
+    // updated one (a fresh lock), so the rule sees status 3, not 2.
+    let err = db
+        .do_mutations([
+            Mutation::update(a, [Task::STATUS.set(3)]),
+            Mutation::update(b, [Task::STATUS.set(3)]),
+            Mutation::update(a, [Task::STATUS.set(2)]),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(err.operation(), Some(2), "{err}");
+    assert!(err.to_string().contains("forward"), "{err}");
+    // A missing row in a run: not found at its own index, nothing applied.
+    let err = db
+        .do_mutations([
+            Mutation::update(a, [Task::STATUS.set(5)]),
+            Mutation::update(DbId::new(), [Task::STATUS.set(5)]),
+            Mutation::update(c, [Task::STATUS.set(5)]),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), 404, "{err}");
+    assert_eq!(err.operation(), Some(1), "{err}");
+    let statuses: Vec<i32> =
+        db.select(Task::query().order_by(Task::ID.asc())).await.unwrap().iter().map(|t| t.status).collect();
+    assert_eq!(statuses, [2, 2, 2]);
+}

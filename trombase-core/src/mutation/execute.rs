@@ -1,13 +1,16 @@
 //! The mutation engine: one transaction per batch; each mutation in order
 //! ([`steps`](super::steps)), its write pipelined behind the ones before.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use tokio_postgres::Row;
 
 use super::pipeline::Pipeline;
 use super::steps::{Batch, Known};
 use super::{validate, Mutation, MutationKind, Written};
 use crate::exec::{Conn, Executor};
-use crate::{Result, Session, Sql};
+use crate::{DbId, Result, Session, Sql};
 
 /// Runs a batch: all or nothing, on one of the session user's turns of
 /// the pool. With `returning`, what each operation wrote, in order;
@@ -40,6 +43,12 @@ pub(crate) async fn run(
     result
 }
 
+/// One try of a batch on one connection: `BEGIN` sent without waiting for
+/// its answer (everything after it queues behind it), the steps, then
+/// `COMMIT` sent right behind the last write, its answer and theirs awaited
+/// together. A one-insert batch is one round trip. A write that failed has
+/// aborted the transaction, and the server answers that `COMMIT` by rolling
+/// it back: nothing is applied, and the write's error is the batch's.
 async fn attempt(
     exec: &Executor,
     session: &Session,
@@ -47,53 +56,26 @@ async fn attempt(
     returning: bool,
 ) -> Result<Vec<Written>> {
     let conn = exec.conn_for(session.user_id).await?;
-    conn.begin("BEGIN").await?;
-    match run_in(&conn, session, mutations, returning).await {
-        Ok(written) => conn.commit().await.map(|()| written),
-        Err(err) if err.is_connection_lost() => {
-            conn.discard();
-            Err(err)
-        }
-        Err(err) => {
-            // A failed rollback leaves nothing applied either: the server
-            // aborts the transaction when the connection goes.
-            conn.rollback().await;
-            Err(err)
-        }
-    }
-}
-
-async fn run_in(
-    conn: &Conn<'_>,
-    session: &Session,
-    mutations: Vec<Mutation>,
-    returning: bool,
-) -> Result<Vec<Written>> {
-    let sql = Sql::new(conn);
-    let batch = Batch { conn, sql: &sql, session, now: now(), returning };
+    let sql = Sql::new(&conn);
+    let batch = Batch { conn: &conn, sql: &sql, session, now: now(), returning };
     let mut pipeline = Pipeline::default();
-    let mut known: Vec<(&'static crate::schema::EntityMeta, bool, Known)> = Vec::new();
-    for (index, mutation) in mutations.into_iter().enumerate() {
-        let entity = mutation.entity;
-        let one = !matches!(mutation.kind, MutationKind::Delete { .. });
-        let step = match mutation.kind {
-            MutationKind::Insert { values, json } => {
-                batch.insert(&mut pipeline, entity, values, &json, index).await
-            }
-            MutationKind::Update { id, changes } => {
-                batch.update_by_id(&mut pipeline, entity, id, changes, index).await
-            }
-            MutationKind::Delete { ids } => batch.delete(&mut pipeline, entity, ids, index).await,
-            MutationKind::Upsert { values, json, on } => {
-                batch.upsert(&mut pipeline, entity, values, &json, on, index).await
-            }
-        };
-        match step {
-            Ok(rows) => known.push((entity.meta, one, rows)),
-            Err(err) => return Err(pipeline.first_failure(err.at_operation(index)).await),
+    let (begun, stepped) =
+        futures_util::future::join(conn.begin("BEGIN"), steps(&batch, &mut pipeline, mutations)).await;
+    let known = match begun.and(stepped) {
+        Ok(known) => known,
+        Err(err) => return Err(abandon(&conn, err).await),
+    };
+    // From here the COMMIT may have been sent: a lost connection leaves the
+    // outcome unknown (`CommitUnknown`, never retried).
+    let (finished, committed) = futures_util::future::join(pipeline.finish(), conn.commit()).await;
+    let mut returned = match (finished, committed) {
+        (_, Err(err)) => {
+            conn.discard();
+            return Err(err);
         }
-    }
-    let mut returned = pipeline.finish().await?;
+        (Err(err), Ok(())) => return Err(abandon(&conn, err).await),
+        (Ok(returned), Ok(())) => returned,
+    };
     if !returning {
         return Ok(Vec::new());
     }
@@ -105,6 +87,107 @@ async fn run_in(
             Written::new(entity, rows, one)
         })
         .collect())
+}
+
+/// Ends a batch that failed before it committed: a lost connection is
+/// closed (the server aborted the transaction), anything else rolled back.
+async fn abandon(conn: &Conn<'_>, err: crate::Error) -> crate::Error {
+    if err.is_connection_lost() {
+        conn.discard();
+    } else {
+        // A failed rollback leaves nothing applied either: the server
+        // aborts the transaction when the connection goes.
+        conn.rollback().await;
+    }
+    err
+}
+
+/// What each step of a batch already knows it wrote (a delete's rows), by
+/// index, with its entity and whether it writes one row.
+type Steps = Vec<(&'static crate::schema::EntityMeta, bool, Known)>;
+
+/// Every mutation in order, each write sent into the pipeline; the first
+/// failure (an earlier write's first) ends the batch. A run of updates of
+/// one entity (distinct ids, nothing else in between) has its current rows
+/// locked together, in one query at the run's start, not one per update.
+async fn steps<'a>(
+    batch: &Batch<'a>,
+    pipeline: &mut Pipeline<'a>,
+    mutations: Vec<Mutation>,
+) -> Result<Steps> {
+    let mut known = Vec::with_capacity(mutations.len());
+    let mut locked: HashMap<DbId, Row> = HashMap::new();
+    let runs = update_runs(&mutations);
+    for (index, mutation) in mutations.into_iter().enumerate() {
+        let entity = mutation.entity;
+        let one = !matches!(mutation.kind, MutationKind::Delete { .. });
+        let step = match mutation.kind {
+            MutationKind::Insert { values, json } => {
+                batch.insert(pipeline, entity, values, &json, index).await
+            }
+            MutationKind::Update { id, changes } => match run_at(&runs, index) {
+                Some((run, ids)) => {
+                    if run.start == index {
+                        match batch.lock_rows_by_id(entity.meta, ids).await {
+                            Ok(rows) => locked = rows,
+                            Err(err) => return Err(pipeline.first_failure(err.at_operation(index)).await),
+                        }
+                    }
+                    match locked.remove(&id) {
+                        Some(current) => batch.update(pipeline, entity, id, changes, &current, index).await,
+                        None => Err(crate::NotFoundError::new(entity.meta.name, id.to_string()).into()),
+                    }
+                }
+                None => batch.update_by_id(pipeline, entity, id, changes, index).await,
+            },
+            MutationKind::Delete { ids } => batch.delete(pipeline, entity, ids, index).await,
+            MutationKind::Upsert { values, json, on } => {
+                batch.upsert(pipeline, entity, values, &json, on, index).await
+            }
+        };
+        match step {
+            Ok(rows) => known.push((entity.meta, one, rows)),
+            Err(err) => return Err(pipeline.first_failure(err.at_operation(index)).await),
+        }
+    }
+    Ok(known)
+}
+
+/// The run holding mutation `index` (runs are sorted and do not overlap).
+fn run_at(
+    runs: &[(std::ops::Range<usize>, Vec<DbId>)],
+    index: usize,
+) -> Option<&(std::ops::Range<usize>, Vec<DbId>)> {
+    let at = runs.partition_point(|(run, _)| run.end <= index);
+    runs.get(at).filter(|(run, _)| run.contains(&index))
+}
+
+/// The runs of two or more updates of one entity with distinct ids: their
+/// indexes and their ids, locked at the first.
+fn update_runs(mutations: &[Mutation]) -> Vec<(std::ops::Range<usize>, Vec<DbId>)> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < mutations.len() {
+        let MutationKind::Update { id, .. } = &mutations[i].kind else {
+            i += 1;
+            continue;
+        };
+        let entity = mutations[i].entity.meta.name;
+        let mut ids = vec![*id];
+        let mut j = i + 1;
+        while let Some(MutationKind::Update { id, .. }) = mutations.get(j).map(|m| &m.kind) {
+            if mutations[j].entity.meta.name != entity || ids.contains(id) {
+                break;
+            }
+            ids.push(*id);
+            j += 1;
+        }
+        if ids.len() > 1 {
+            runs.push((i..j, ids));
+        }
+        i = j;
+    }
+    runs
 }
 
 /// Now, at the precision PostgreSQL keeps.

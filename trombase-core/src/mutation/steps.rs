@@ -215,6 +215,24 @@ impl<'a> Batch<'a> {
         self.send_update(pipeline, entity, id, changes, index).await
     }
 
+    /// The current rows with these ids, locked until the batch ends, by id:
+    /// one query.
+    pub(super) async fn lock_rows_by_id(
+        &self,
+        meta: &'static EntityMeta,
+        ids: &[DbId],
+    ) -> Result<std::collections::HashMap<DbId, Row>> {
+        let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
+        let rows = self.lock_rows(meta, ids).await?;
+        rows.into_iter()
+            .map(|row| {
+                let id: DbId =
+                    row.try_get(id_at).map_err(|e| crate::DatabaseError::new("locking rows", e))?;
+                Ok((id, row))
+            })
+            .collect()
+    }
+
     /// The current rows with these ids, locked until the batch ends: one query.
     async fn lock_rows(&self, meta: &'static EntityMeta, ids: &[DbId]) -> Result<Vec<Row>> {
         let sql = render::select_for_update(meta);
