@@ -14,6 +14,14 @@ use crate::{Error, Result};
 /// permitters never query opens none.
 pub struct Sql<'a> {
     conn: &'a Conn<'a>,
+    before: Option<&'a (dyn BeforeQuery + 'a)>,
+}
+
+/// What must happen before a permitter's query: a batch sends the writes it
+/// holds back (several inserts sent as one), so the query sees them.
+pub(crate) trait BeforeQuery: Sync {
+    /// Sends what is held back.
+    fn before_query(&self) -> futures_util::future::BoxFuture<'_, Result<()>>;
 }
 
 const CONTEXT: &str = "running a permitter query";
@@ -25,11 +33,20 @@ impl<'a> Sql<'a> {
     /// On a connection whose transaction is open (a mutation batch), or
     /// one that opens a read snapshot on first use (a read).
     pub(crate) fn new(conn: &'a Conn<'a>) -> Self {
-        Sql { conn }
+        Sql { conn, before: None }
     }
 
-    /// Opens the read transaction on first use (a no-op in a batch's).
+    /// On a batch's connection, with what must happen before each query.
+    pub(crate) fn with_before(conn: &'a Conn<'a>, before: &'a (dyn BeforeQuery + 'a)) -> Self {
+        Sql { conn, before: Some(before) }
+    }
+
+    /// Opens the read transaction on first use (a no-op in a batch's), and
+    /// sends what a batch holds back.
     async fn ready(&self) -> Result<()> {
+        if let Some(before) = self.before {
+            before.before_query().await?;
+        }
         self.conn.begin(BEGIN_READ).await
     }
 

@@ -6,11 +6,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use tokio_postgres::Row;
 
-use super::pipeline::Pipeline;
 use super::steps::{Batch, Known};
 use super::{validate, Mutation, MutationKind, Written};
 use crate::exec::{Conn, Executor};
-use crate::{DbId, Result, Session, Sql};
+use crate::{DbId, Result, Session};
 
 /// Runs a batch: all or nothing, on one of the session user's turns of
 /// the pool. With `returning`, what each operation wrote, in order;
@@ -27,8 +26,8 @@ pub(crate) async fn run(
     if mutations.is_empty() {
         return Ok(Vec::new());
     }
-    // A connection lost before the COMMIT was sent applied nothing: the
-    // batch runs once more on a fresh connection. (Its mutations are kept
+    // A connection lost before the last flight (the last writes and the
+    // COMMIT) applied nothing: the batch runs once more on a fresh connection. (Its mutations are kept
     // for that; the permitters are asked again.)
     let result = match attempt(exec, session, mutations.clone(), returning).await {
         Err(err) if err.is_connection_lost() => {
@@ -56,18 +55,24 @@ async fn attempt(
     returning: bool,
 ) -> Result<Vec<Written>> {
     let conn = exec.conn_for(session.user_id).await?;
-    let sql = Sql::new(&conn);
-    let batch = Batch { conn: &conn, sql: &sql, session, now: now(), returning };
-    let mut pipeline = Pipeline::default();
-    let (begun, stepped) =
-        futures_util::future::join(conn.begin("BEGIN"), steps(&batch, &mut pipeline, mutations)).await;
+    let batch = Batch::new(&conn, session, now(), returning);
+    let (begun, stepped) = futures_util::future::join(conn.begin("BEGIN"), steps(&batch, mutations)).await;
     let known = match begun.and(stepped) {
         Ok(known) => known,
         Err(err) => return Err(abandon(&conn, err).await),
     };
+    let mut pipeline = batch.take_pipeline();
     // From here the COMMIT may have been sent: a lost connection leaves the
     // outcome unknown (`CommitUnknown`, never retried).
-    let (finished, committed) = futures_util::future::join(pipeline.finish(), conn.commit()).await;
+    let (finished, committed) = if batch.sent_groups() {
+        // A refused row of a multi-row insert is found after the refusal,
+        // in the transaction: the COMMIT waits for the writes' answers.
+        let finished = pipeline.finish().await;
+        let committed = if finished.is_ok() { conn.commit().await } else { Ok(()) };
+        (finished, committed)
+    } else {
+        futures_util::future::join(pipeline.finish(), conn.commit()).await
+    };
     let mut returned = match (finished, committed) {
         (_, Err(err)) => {
             conn.discard();
@@ -110,45 +115,51 @@ type Steps = Vec<(&'static crate::schema::EntityMeta, bool, Known)>;
 /// failure (an earlier write's first) ends the batch. A run of updates of
 /// one entity (distinct ids, nothing else in between) has its current rows
 /// locked together, in one query at the run's start, not one per update.
-async fn steps<'a>(
-    batch: &Batch<'a>,
-    pipeline: &mut Pipeline<'a>,
-    mutations: Vec<Mutation>,
-) -> Result<Steps> {
+async fn steps(batch: &Batch<'_>, mutations: Vec<Mutation>) -> Result<Steps> {
     let mut known = Vec::with_capacity(mutations.len());
     let mut locked: HashMap<DbId, Row> = HashMap::new();
     let runs = update_runs(&mutations);
     for (index, mutation) in mutations.into_iter().enumerate() {
         let entity = mutation.entity;
         let one = !matches!(mutation.kind, MutationKind::Delete { .. });
-        let step = match mutation.kind {
-            MutationKind::Insert { values, json } => {
-                batch.insert(pipeline, entity, values, &json, index).await
+        // Inserts held back are sent before any other step: it must see them.
+        if !matches!(mutation.kind, MutationKind::Insert { .. }) {
+            if let Err(err) = batch.flush().await {
+                return Err(batch.take_pipeline().first_failure(err.at_operation(index)).await);
             }
+        }
+        let step = match mutation.kind {
+            MutationKind::Insert { values, json } => batch.insert(entity, values, &json, index).await,
             MutationKind::Update { id, changes } => match run_at(&runs, index) {
                 Some((run, ids)) => {
                     if run.start == index {
                         match batch.lock_rows_by_id(entity.meta, ids).await {
                             Ok(rows) => locked = rows,
-                            Err(err) => return Err(pipeline.first_failure(err.at_operation(index)).await),
+                            Err(err) => {
+                                return Err(batch
+                                    .take_pipeline()
+                                    .first_failure(err.at_operation(index))
+                                    .await)
+                            }
                         }
                     }
                     match locked.remove(&id) {
-                        Some(current) => batch.update(pipeline, entity, id, changes, &current, index).await,
+                        Some(current) => batch.update(entity, id, changes, &current, index).await,
                         None => Err(crate::NotFoundError::new(entity.meta.name, id.to_string()).into()),
                     }
                 }
-                None => batch.update_by_id(pipeline, entity, id, changes, index).await,
+                None => batch.update_by_id(entity, id, changes, index).await,
             },
-            MutationKind::Delete { ids } => batch.delete(pipeline, entity, ids, index).await,
-            MutationKind::Upsert { values, json, on } => {
-                batch.upsert(pipeline, entity, values, &json, on, index).await
-            }
+            MutationKind::Delete { ids } => batch.delete(entity, ids, index).await,
+            MutationKind::Upsert { values, json, on } => batch.upsert(entity, values, &json, on, index).await,
         };
         match step {
             Ok(rows) => known.push((entity.meta, one, rows)),
-            Err(err) => return Err(pipeline.first_failure(err.at_operation(index)).await),
+            Err(err) => return Err(batch.take_pipeline().first_failure(err.at_operation(index)).await),
         }
+    }
+    if let Err(err) = batch.flush().await {
+        return Err(batch.take_pipeline().first_failure(err).await);
     }
     Ok(known)
 }

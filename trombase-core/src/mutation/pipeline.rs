@@ -5,10 +5,8 @@
 //! answers in order on one connection, so anything sent later (a permitter's
 //! query, the next write) runs after, and sees, every write sent before it.
 
-use std::future::poll_fn;
-use std::task::Poll;
-
 use std::collections::HashMap;
+use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesOrdered, StreamExt};
@@ -16,11 +14,15 @@ use tokio_postgres::Row;
 
 use crate::{Error, Result};
 
-/// A write, tagged with the index of its mutation; the rows it returned
-/// (none without `RETURNING`).
-type Write<'a> = BoxFuture<'a, (usize, Result<Vec<Row>>)>;
+/// A write's answer: the index of the mutation to blame if it failed, and
+/// on success the rows it returned (none without `RETURNING`), each tagged
+/// with the index of the mutation that wrote it (one write may carry
+/// several inserts).
+pub(super) type Answer = (usize, Result<Vec<(usize, Row)>>);
 
-/// Writes in flight, each tagged with the index of its mutation.
+type Write<'a> = BoxFuture<'a, Answer>;
+
+/// Writes in flight.
 #[derive(Default)]
 pub(super) struct Pipeline<'a> {
     in_flight: FuturesOrdered<Write<'a>>,
@@ -30,29 +32,29 @@ pub(super) struct Pipeline<'a> {
 
 impl<'a> Pipeline<'a> {
     /// Sends a write now; its answer is collected later.
-    pub(super) async fn send(&mut self, write: Write<'a>) {
+    pub(super) fn send(&mut self, write: Write<'a>) {
         self.in_flight.push_back(write);
-        self.collect_ready().await;
+        self.collect_ready();
     }
 
-    /// Polls every write in flight once: sends the new ones, keeps the
-    /// first failure among those already answered.
-    async fn collect_ready(&mut self) {
-        poll_fn(|cx| {
-            while let Poll::Ready(Some((index, result))) = self.in_flight.poll_next_unpin(cx) {
-                self.answered(index, result);
-            }
-            Poll::Ready(())
-        })
-        .await;
+    /// Polls every write in flight once: sends the new ones, keeps what
+    /// those already answered said. (A waker that does nothing is enough
+    /// here: the answers are awaited in [`finish`](Self::finish), which
+    /// polls again with its own.)
+    fn collect_ready(&mut self) {
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        while let Poll::Ready(Some(answer)) = self.in_flight.poll_next_unpin(&mut cx) {
+            self.answered(answer);
+        }
     }
 
-    fn answered(&mut self, index: usize, result: Result<Vec<Row>>) {
+    fn answered(&mut self, (index, result): Answer) {
         match result {
-            Ok(rows) if !rows.is_empty() => {
-                self.returned.insert(index, rows);
+            Ok(rows) => {
+                for (index, row) in rows {
+                    self.returned.entry(index).or_default().push(row);
+                }
             }
-            Ok(_) => {}
             Err(err) if self.failed.is_none() => self.failed = Some((index, err)),
             Err(_) => {}
         }
@@ -61,8 +63,8 @@ impl<'a> Pipeline<'a> {
     /// Waits for every write in flight; the rows they returned, by
     /// mutation index, or the first that failed, as an error at its index.
     pub(super) async fn finish(&mut self) -> Result<HashMap<usize, Vec<Row>>> {
-        while let Some((index, result)) = self.in_flight.next().await {
-            self.answered(index, result);
+        while let Some(answer) = self.in_flight.next().await {
+            self.answered(answer);
         }
         match self.failed.take() {
             Some((index, err)) => Err(err.at_operation(index)),

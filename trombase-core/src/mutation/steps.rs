@@ -1,5 +1,8 @@
 //! One mutation of a batch: load what its permitter needs (locked), ask
-//! it, then send the write into the pipeline. An upsert finds its row under
+//! it, then send the write into the pipeline. Consecutive inserts of one
+//! entity are held back and sent as one `INSERT ... SELECT * FROM unnest(...)`
+//! when something else comes (another step, the end of the batch, or a
+//! permitter's query, which must see them). An upsert finds its row under
 //! a transaction-scoped lock on its key, so two upserts of one key
 //! serialize: the second finds the first one's row and updates it.
 
@@ -8,25 +11,39 @@ use futures_util::future::BoxFuture;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
-use super::pipeline::Pipeline;
+use std::sync::Mutex;
+
+use super::pipeline::{Answer, Pipeline};
 use crate::exec::{Conn, Prepared};
 use crate::permit::{EntityHandle, ErasedOp, Verdict};
-use crate::render::kind_type;
 use crate::render::mutation as render;
+use crate::render::{kind_array_type, kind_type, Param};
 use crate::schema::{EntityMeta, FieldMeta, Managed};
+use crate::sql::BeforeQuery;
 use crate::{DbId, Error, NotFoundError, PermissionError, Result, Session, Sql, Value};
 
 const CONTEXT: &str = "running a mutation";
 
 /// What every step of one batch shares.
 pub(super) struct Batch<'a> {
-    pub conn: &'a Conn<'a>,
-    pub sql: &'a Sql<'a>,
-    pub session: &'a Session,
+    conn: &'a Conn<'a>,
+    session: &'a Session,
     /// The batch's time: every managed timestamp it writes.
-    pub now: DateTime<Utc>,
+    now: DateTime<Utc>,
     /// Whether the written rows come back (`RETURNING`).
-    pub returning: bool,
+    returning: bool,
+    pipeline: Mutex<Pipeline<'a>>,
+    held: Mutex<Option<Held>>,
+    /// Whether a multi-row insert was sent (then the COMMIT waits for its
+    /// answer: a refused row is found after it).
+    groups_sent: std::sync::atomic::AtomicBool,
+}
+
+/// Inserts of one entity, judged and not yet sent.
+struct Held {
+    entity: EntityHandle,
+    rows: Vec<Vec<Value>>,
+    indexes: Vec<usize>,
 }
 
 /// What a step wrote, when it is known without waiting for the write: the
@@ -34,10 +51,43 @@ pub(super) struct Batch<'a> {
 pub(super) type Known = Option<Vec<Row>>;
 
 impl<'a> Batch<'a> {
-    /// An insert: the create permitter, then the `INSERT`.
+    pub(super) fn new(conn: &'a Conn<'a>, session: &'a Session, now: DateTime<Utc>, returning: bool) -> Self {
+        Batch {
+            conn,
+            session,
+            now,
+            returning,
+            pipeline: Mutex::default(),
+            held: Mutex::new(None),
+            groups_sent: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a multi-row insert was sent.
+    pub(super) fn sent_groups(&self) -> bool {
+        self.groups_sent.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The pipeline, to wait for what it holds.
+    pub(super) fn take_pipeline(&self) -> Pipeline<'a> {
+        std::mem::take(&mut *self.pipeline.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    fn send(&self, write: BoxFuture<'a, Answer>) {
+        self.pipeline.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(write);
+    }
+
+    /// The permitter of `entity`, asked about `op`, with the SQL handle of
+    /// the batch (whose queries see every write before them).
+    async fn judge(&self, entity: EntityHandle, op: ErasedOp<'_>) -> Result<()> {
+        let sql = Sql::with_before(self.conn, self);
+        allow(entity.check(self.session, &sql, op).await?)
+    }
+
+    /// An insert: the create permitter, then the row held back with the
+    /// inserts of the same entity right before it.
     pub(super) async fn insert(
         &self,
-        pipeline: &mut Pipeline<'a>,
         entity: EntityHandle,
         mut values: Vec<Value>,
         json: &serde_json::Value,
@@ -53,19 +103,70 @@ impl<'a> Batch<'a> {
             }
         }
         let id = id.ok_or_else(|| Error::validation("payload.id", "is required"))?;
-        let op = ErasedOp::Create { id, values: &values, json };
-        allow(entity.check(self.session, self.sql, op).await?)?;
-        let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
-        let statement = self.prepare(render::insert(meta), meta, types).await?;
-        pipeline.send(self.write(statement, values, index)).await;
+        self.judge(entity, ErasedOp::Create { id, values: &values, json }).await?;
+        let other = self.held_lock().as_ref().is_some_and(|held| held.entity != entity);
+        if other {
+            self.flush().await?;
+        }
+        let mut held = self.held_lock();
+        let held = held.get_or_insert_with(|| Held { entity, rows: Vec::new(), indexes: Vec::new() });
+        held.rows.push(values);
+        held.indexes.push(index);
         Ok(None)
+    }
+
+    fn held_lock(&self) -> std::sync::MutexGuard<'_, Option<Held>> {
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sends the inserts held back: one `INSERT`, or one `INSERT ... SELECT
+    /// * FROM unnest(...)` for several. A row a constraint refuses is
+    /// blamed by the key value the database names.
+    pub(super) async fn flush(&self) -> Result<()> {
+        let Some(held) = self.held_lock().take() else { return Ok(()) };
+        let meta = held.entity.meta;
+        if let ([values], [index]) = (&held.rows[..], &held.indexes[..]) {
+            let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
+            let statement = self.prepare(render::insert(meta), meta, types).await?;
+            self.send(self.write(statement, values.clone(), *index));
+            return Ok(());
+        }
+        let types = meta.fields.iter().map(|f| kind_array_type(f.kind)).collect();
+        let statement = self.prepare(render::insert_unnest(meta), meta, types).await?;
+        let single_types: Vec<Type> = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
+        let single = self.prepare(render::insert(meta), meta, single_types).await?;
+        let columns: Vec<Param> = meta
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(c, field)| Param::Column(field.kind, held.rows.iter().map(|row| row[c].clone()).collect()))
+            .collect();
+        let (conn, returning) = (self.conn, self.returning);
+        self.groups_sent.store(true, std::sync::atomic::Ordering::SeqCst);
+        // A savepoint first, so that a refused row can be found (below).
+        let first = held.indexes[0];
+        self.send(Box::pin(
+            async move { (first, conn.batch(SAVEPOINT, CONTEXT).await.map(|()| Vec::new())) },
+        ));
+        self.send(Box::pin(async move {
+            let params: Vec<&(dyn ToSql + Sync)> = columns.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+            let result = if returning {
+                conn.query_prepared(&statement, &params, CONTEXT).await
+            } else {
+                conn.execute_prepared(&statement, &params, CONTEXT).await.map(|_| Vec::new())
+            };
+            match result {
+                Ok(rows) => (held.indexes[0], Ok(tag_by_id(meta, rows, &held))),
+                Err(err) => find_refused(conn, &single, &held, err).await,
+            }
+        }));
+        Ok(())
     }
 
     /// An update of the stored (locked) row `current`: the update permitter
     /// (with the row as it is and as it will be), then the `UPDATE`.
     pub(super) async fn update(
         &self,
-        pipeline: &mut Pipeline<'a>,
         entity: EntityHandle,
         id: DbId,
         changes: Vec<(&'static FieldMeta, Value)>,
@@ -73,7 +174,7 @@ impl<'a> Batch<'a> {
         index: usize,
     ) -> Result<Known> {
         self.judge_update(entity, id, &changes, current).await?;
-        self.send_update(pipeline, entity, id, changes, index).await
+        self.send_update(entity, id, changes, index).await
     }
 
     /// The update permitter, with the row as it is and as it will be.
@@ -84,14 +185,12 @@ impl<'a> Batch<'a> {
         changes: &[(&'static FieldMeta, Value)],
         current: &Row,
     ) -> Result<()> {
-        let op = ErasedOp::Update { id, changes, current, now: self.now };
-        allow(entity.check(self.session, self.sql, op).await?)
+        self.judge(entity, ErasedOp::Update { id, changes, current, now: self.now }).await
     }
 
     /// The `UPDATE` of a judged update.
     async fn send_update(
         &self,
-        pipeline: &mut Pipeline<'a>,
         entity: EntityHandle,
         id: DbId,
         changes: Vec<(&'static FieldMeta, Value)>,
@@ -104,14 +203,13 @@ impl<'a> Batch<'a> {
         let mut params: Vec<Value> = changes.into_iter().map(|(_, v)| v).collect();
         params.push(Value::Timestamp(self.now));
         params.push(Value::DbId(id));
-        pipeline.send(self.write(statement, params, index)).await;
+        self.send(self.write(statement, params, index));
         Ok(None)
     }
 
     /// An update by id: the row locked, then [`update`](Self::update).
     pub(super) async fn update_by_id(
         &self,
-        pipeline: &mut Pipeline<'a>,
         entity: EntityHandle,
         id: DbId,
         changes: Vec<(&'static FieldMeta, Value)>,
@@ -119,14 +217,13 @@ impl<'a> Batch<'a> {
     ) -> Result<Known> {
         let rows = self.lock_rows(entity.meta, &[id]).await?;
         let current = rows.first().ok_or_else(|| NotFoundError::new(entity.meta.name, id.to_string()))?;
-        self.update(pipeline, entity, id, changes, current, index).await
+        self.update(entity, id, changes, current, index).await
     }
 
     /// A delete: the rows locked (all must exist), the delete permitter,
     /// then the `DELETE`. The locked rows are what it removes.
     pub(super) async fn delete(
         &self,
-        pipeline: &mut Pipeline<'a>,
         entity: EntityHandle,
         mut ids: Vec<DbId>,
         index: usize,
@@ -140,14 +237,12 @@ impl<'a> Batch<'a> {
             let missing = ids.iter().find(|id| !found.contains(id)).copied().unwrap_or(ids[0]);
             return Err(NotFoundError::new(meta.name, missing.to_string()).into());
         }
-        allow(entity.check(self.session, self.sql, ErasedOp::Delete { ids: &ids, rows: &rows }).await?)?;
+        self.judge(entity, ErasedOp::Delete { ids: &ids, rows: &rows }).await?;
         let statement = self.conn.prepare(render::delete(meta), vec![Type::TEXT_ARRAY], CONTEXT).await?;
         let conn = self.conn;
-        pipeline
-            .send(Box::pin(async move {
-                (index, conn.execute_prepared(&statement, &[&ids], CONTEXT).await.map(|_| Vec::new()))
-            }))
-            .await;
+        self.send(Box::pin(async move {
+            (index, conn.execute_prepared(&statement, &[&ids], CONTEXT).await.map(|_| Vec::new()))
+        }));
         Ok(self.returning.then_some(rows))
     }
 
@@ -157,7 +252,6 @@ impl<'a> Batch<'a> {
     /// insert.
     pub(super) async fn upsert(
         &self,
-        pipeline: &mut Pipeline<'a>,
         entity: EntityHandle,
         values: Vec<Value>,
         json: &serde_json::Value,
@@ -183,7 +277,7 @@ impl<'a> Batch<'a> {
         .await;
         locked?;
         let Some(current) = found?.into_iter().next() else {
-            return self.insert(pipeline, entity, values, json, index).await;
+            return self.insert(entity, values, json, index).await;
         };
         let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
         let id: DbId =
@@ -212,7 +306,7 @@ impl<'a> Batch<'a> {
                 "is immutable, and the stored row has another value",
             ));
         }
-        self.send_update(pipeline, entity, id, changes, index).await
+        self.send_update(entity, id, changes, index).await
     }
 
     /// The current rows with these ids, locked until the batch ends, by id:
@@ -247,12 +341,7 @@ impl<'a> Batch<'a> {
     }
 
     /// A write that owns its statement and parameters, for the pipeline.
-    fn write(
-        &self,
-        statement: Prepared<'static>,
-        values: Vec<Value>,
-        index: usize,
-    ) -> BoxFuture<'a, (usize, Result<Vec<Row>>)> {
+    fn write(&self, statement: Prepared<'static>, values: Vec<Value>, index: usize) -> BoxFuture<'a, Answer> {
         let (conn, returning) = (self.conn, self.returning);
         Box::pin(async move {
             let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
@@ -261,9 +350,47 @@ impl<'a> Batch<'a> {
             } else {
                 conn.execute_prepared(&statement, &params, CONTEXT).await.map(|_| Vec::new())
             };
-            (index, result)
+            (index, result.map(|rows| rows.into_iter().map(|row| (index, row)).collect()))
         })
     }
+}
+
+impl BeforeQuery for Batch<'_> {
+    fn before_query(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(self.flush())
+    }
+}
+
+/// The savepoint before a multi-row insert.
+const SAVEPOINT: &str = "SAVEPOINT trombase_rows";
+
+/// After a multi-row insert failed: back to before it, then its rows one
+/// by one, to blame the first one refused by its own index (the batch
+/// fails either way; this only runs on failure).
+async fn find_refused(conn: &Conn<'_>, single: &Prepared<'_>, held: &Held, err: Error) -> Answer {
+    if conn.batch("ROLLBACK TO SAVEPOINT trombase_rows", CONTEXT).await.is_ok() {
+        for (row, index) in held.rows.iter().zip(&held.indexes) {
+            let params: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            if let Err(refused) = conn.execute_prepared(single, &params, CONTEXT).await {
+                return (*index, Err(refused));
+            }
+        }
+    }
+    (held.indexes[0], Err(err))
+}
+
+/// The rows a multi-row insert returned, each tagged with the index of
+/// the insert that wrote it (matched by id).
+fn tag_by_id(meta: &EntityMeta, rows: Vec<Row>, held: &Held) -> Vec<(usize, Row)> {
+    let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
+    rows.into_iter()
+        .map(|row| {
+            let id: Option<DbId> = row.try_get(id_at).ok();
+            let at =
+                held.rows.iter().position(|values| id.is_some_and(|id| values[id_at] == Value::DbId(id)));
+            (at.map_or(held.indexes[0], |at| held.indexes[at]), row)
+        })
+        .collect()
 }
 
 fn as_id(value: &Value) -> Option<DbId> {

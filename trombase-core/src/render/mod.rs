@@ -8,6 +8,6 @@ mod select;
 mod source;
 
 pub use ident::{quote_ident, quote_literal};
-pub(crate) use params::kind_type;
 pub use params::Param;
+pub(crate) use params::{kind_array_type, kind_type};
 pub use select::{aggregate_column, key_column, render_page, render_select, RenderedSelect, RowForm};

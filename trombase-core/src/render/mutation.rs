@@ -37,6 +37,24 @@ pub(crate) fn insert(entity: &EntityMeta) -> String {
     sql
 }
 
+/// `INSERT INTO t (every column) SELECT * FROM unnest($1, ..., $n)`: many
+/// rows in one statement, one array parameter per column.
+pub(crate) fn insert_unnest(entity: &EntityMeta) -> String {
+    let mut sql = String::from("INSERT INTO ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" (");
+    sql.push_str(&column_list(entity));
+    sql.push_str(") SELECT * FROM unnest(");
+    for i in 1..=entity.fields.len() {
+        if i > 1 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("${i}"));
+    }
+    sql.push(')');
+    sql
+}
+
 /// `SELECT every column FROM t WHERE id = ANY($1) FOR UPDATE`: the current
 /// rows of an update or delete, locked, in one statement.
 pub(crate) fn select_for_update(entity: &EntityMeta) -> String {

@@ -16,6 +16,8 @@ pub enum Param {
     Value(Value),
     /// An array of values of one kind (for `= ANY($n)`).
     List(FieldKind, Vec<Value>),
+    /// One column of several rows, nulls kept in place (for `unnest`).
+    Column(FieldKind, Vec<Value>),
     /// A `bigint` (offsets).
     Int(i64),
 }
@@ -26,6 +28,7 @@ impl ToSql for Param {
             Param::Value(value) => value.to_sql(ty, out),
             Param::Int(n) => n.to_sql(ty, out),
             Param::List(kind, values) => list_to_sql(*kind, values, ty, out),
+            Param::Column(kind, values) => column_to_sql(*kind, values, ty, out),
         }
     }
 
@@ -41,7 +44,7 @@ impl Param {
     pub fn sql_type(&self) -> Type {
         match self {
             Param::Value(value) => value.kind().map_or(Type::TEXT, kind_type),
-            Param::List(kind, _) => kind_array_type(*kind),
+            Param::List(kind, _) | Param::Column(kind, _) => kind_array_type(*kind),
             Param::Int(_) => Type::INT8,
         }
     }
@@ -62,7 +65,7 @@ pub(crate) fn kind_type(kind: FieldKind) -> Type {
 }
 
 /// The PostgreSQL array type of a field kind.
-fn kind_array_type(kind: FieldKind) -> Type {
+pub(crate) fn kind_array_type(kind: FieldKind) -> Type {
     match kind {
         FieldKind::Text | FieldKind::DbId => Type::TEXT_ARRAY,
         FieldKind::I16 => Type::INT2_ARRAY,
@@ -87,6 +90,36 @@ fn list_to_sql(
             let items: Vec<$t> = values
                 .iter()
                 .filter_map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None })
+                .collect();
+            items.to_sql(ty, out)
+        }};
+    }
+    match kind {
+        FieldKind::Text => typed!(Text, String),
+        FieldKind::I16 => typed!(I16, i16),
+        FieldKind::I32 => typed!(I32, i32),
+        FieldKind::I64 => typed!(I64, i64),
+        FieldKind::F64 => typed!(F64, f64),
+        FieldKind::Bool => typed!(Bool, bool),
+        FieldKind::Timestamp => typed!(Timestamp, DateTime<Utc>),
+        FieldKind::Json => typed!(Json, serde_json::Value),
+        FieldKind::DbId => typed!(DbId, DbId),
+    }
+}
+
+/// Encodes a column of rows as a typed PostgreSQL array, a null element
+/// for each null.
+fn column_to_sql(
+    kind: FieldKind,
+    values: &[Value],
+    ty: &Type,
+    out: &mut BytesMut,
+) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    macro_rules! typed {
+        ($variant:ident, $t:ty) => {{
+            let items: Vec<Option<$t>> = values
+                .iter()
+                .map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None })
                 .collect();
             items.to_sql(ty, out)
         }};
