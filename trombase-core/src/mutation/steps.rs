@@ -119,9 +119,9 @@ impl<'a> Batch<'a> {
         self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Sends the inserts held back: one `INSERT`, or one `INSERT ... SELECT
-    /// * FROM unnest(...)` for several. A row a constraint refuses is
-    /// blamed by the key value the database names.
+    /// Sends the inserts held back: one `INSERT`, or for several one
+    /// `INSERT ... SELECT * FROM unnest(...)` behind a savepoint (a row a
+    /// constraint refuses is then found and blamed by its own index).
     pub(super) async fn flush(&self) -> Result<()> {
         let Some(held) = self.held_lock().take() else { return Ok(()) };
         let meta = held.entity.meta;
