@@ -356,3 +356,34 @@ async fn a_run_of_updates_is_locked_together_and_still_sees_earlier_writes_of_th
         db.select(Task::query().order_by(Task::ID.asc())).await.unwrap().iter().map(|t| t.status).collect();
     assert_eq!(statuses, [2, 2, 2]);
 }
+
+#[tokio::test]
+async fn batches_send_as_few_statements_as_their_writes_need() {
+    let w = world().await;
+    let db = w.trom.db.with_session(&w.ann);
+    let task = || {
+        Mutation::insert(NewTask { id: DbId::new(), title: "t".into(), status: 0, owner_id: w.ann.user_id })
+    };
+    let count = |before: u64| w.trom.statements_executed() - before;
+    // Through a pooler, the transaction carries the statement timeout.
+    let (begin, commit) = if w._db.through_pooler() { (1, 1) } else { (0, 0) };
+
+    // One insert, a permitter that does not query: the INSERT alone.
+    let before = w.trom.statements_executed();
+    db.do_mutations([task()]).await.unwrap();
+    assert_eq!(count(before), 1 + begin + commit);
+    // A hundred inserts: BEGIN, a savepoint, one INSERT ... unnest, COMMIT.
+    let before = w.trom.statements_executed();
+    db.do_mutations((0..100).map(|_| task())).await.unwrap();
+    assert_eq!(count(before), 4);
+    assert_eq!(db.select(Task::query()).await.unwrap().len(), 101);
+    // One insert whose permitter queries: the transaction opens for it.
+    let before = w.trom.statements_executed();
+    db.do_mutations([Mutation::upsert(setting("slow-count", "v", &w.ann))]).await.unwrap();
+    assert!(count(before) >= 4, "BEGIN, the upsert's lock and lookup, the permitter's query, INSERT, COMMIT");
+    let before = w.trom.statements_executed();
+    let slow =
+        NewSetting { id: DbId::new(), key: "slow-insert".into(), value: "v".into(), user_id: w.ann.user_id };
+    db.do_mutations([Mutation::insert(slow)]).await.unwrap();
+    assert_eq!(count(before), 4, "BEGIN, the permitter's query, INSERT, COMMIT");
+}

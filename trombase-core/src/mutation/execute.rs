@@ -43,11 +43,9 @@ pub(crate) async fn run(
 }
 
 /// One try of a batch on one connection: `BEGIN` sent without waiting for
-/// its answer (everything after it queues behind it), the steps, then
-/// `COMMIT` sent right behind the last write, its answer and theirs awaited
-/// together. A one-insert batch is one round trip. A write that failed has
-/// aborted the transaction, and the server answers that `COMMIT` by rolling
-/// it back: nothing is applied, and the write's error is the batch's.
+/// its answer (everything after it queues behind it), the steps, and once
+/// every write has answered, `COMMIT`. A batch of one insert is the
+/// `INSERT` alone, unless its permitter queries.
 async fn attempt(
     exec: &Executor,
     session: &Session,
@@ -55,28 +53,37 @@ async fn attempt(
     returning: bool,
 ) -> Result<Vec<Written>> {
     let conn = exec.conn_for(session.user_id).await?;
-    let batch = Batch::new(&conn, session, now(), returning);
-    let (begun, stepped) = futures_util::future::join(conn.begin("BEGIN"), steps(&batch, mutations)).await;
+    // A batch of one insert is one statement: it needs no transaction of
+    // its own unless its permitter queries (then one opens, lazily). Behind
+    // a pooler the transaction carries the statement timeout: always open.
+    let lazy = mutations.len() == 1
+        && matches!(mutations[0].kind, MutationKind::Insert { .. })
+        && !exec.reads_carry_the_timeout();
+    let batch = Batch::new(&conn, session, now(), returning, lazy);
+    let (begun, stepped) = if lazy {
+        (Ok(()), steps(&batch, mutations).await)
+    } else {
+        futures_util::future::join(conn.begin("BEGIN"), steps(&batch, mutations)).await
+    };
     let known = match begun.and(stepped) {
         Ok(known) => known,
         Err(err) => return Err(abandon(&conn, err).await),
     };
     let mut pipeline = batch.take_pipeline();
-    // From here the COMMIT may have been sent: a lost connection leaves the
-    // outcome unknown (`CommitUnknown`, never retried).
-    let (finished, committed) = if batch.sent_groups() {
-        // A refused row of a multi-row insert is found after the refusal,
-        // in the transaction: the COMMIT waits for the writes' answers.
-        let finished = pipeline.finish().await;
-        let committed = if finished.is_ok() { conn.commit().await } else { Ok(()) };
-        (finished, committed)
-    } else {
-        futures_util::future::join(pipeline.finish(), conn.commit()).await
-    };
+    // The COMMIT goes once every write has answered: a connection lost
+    // before it was sent applied nothing (and the batch is retried); lost
+    // after, the outcome is unknown (`CommitUnknown`, never retried).
+    let finished = pipeline.finish().await;
+    let committed = if finished.is_ok() { conn.commit().await } else { Ok(()) };
     let mut returned = match (finished, committed) {
         (_, Err(err)) => {
             conn.discard();
             return Err(err);
+        }
+        // An insert that ran on its own, its answer lost: it may be applied.
+        (Err(err), Ok(())) if err.is_connection_lost() && lazy => {
+            conn.discard();
+            return Err(crate::CommitUnknownError { source: Some(Box::new(err)) }.into());
         }
         (Err(err), Ok(())) => return Err(abandon(&conn, err).await),
         (Ok(returned), Ok(())) => returned,

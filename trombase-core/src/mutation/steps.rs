@@ -34,9 +34,9 @@ pub(super) struct Batch<'a> {
     returning: bool,
     pipeline: Mutex<Pipeline<'a>>,
     held: Mutex<Option<Held>>,
-    /// Whether a multi-row insert was sent (then the COMMIT waits for its
-    /// answer: a refused row is found after it).
-    groups_sent: std::sync::atomic::AtomicBool,
+    /// The transaction opens at a permitter's first query, not before (a
+    /// batch of one insert).
+    lazy: bool,
 }
 
 /// Inserts of one entity, judged and not yet sent.
@@ -51,21 +51,14 @@ struct Held {
 pub(super) type Known = Option<Vec<Row>>;
 
 impl<'a> Batch<'a> {
-    pub(super) fn new(conn: &'a Conn<'a>, session: &'a Session, now: DateTime<Utc>, returning: bool) -> Self {
-        Batch {
-            conn,
-            session,
-            now,
-            returning,
-            pipeline: Mutex::default(),
-            held: Mutex::new(None),
-            groups_sent: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    /// Whether a multi-row insert was sent.
-    pub(super) fn sent_groups(&self) -> bool {
-        self.groups_sent.load(std::sync::atomic::Ordering::SeqCst)
+    pub(super) fn new(
+        conn: &'a Conn<'a>,
+        session: &'a Session,
+        now: DateTime<Utc>,
+        returning: bool,
+        lazy: bool,
+    ) -> Self {
+        Batch { conn, session, now, returning, pipeline: Mutex::default(), held: Mutex::new(None), lazy }
     }
 
     /// The pipeline, to wait for what it holds.
@@ -142,7 +135,6 @@ impl<'a> Batch<'a> {
             .map(|(c, field)| Param::Column(field.kind, held.rows.iter().map(|row| row[c].clone()).collect()))
             .collect();
         let (conn, returning) = (self.conn, self.returning);
-        self.groups_sent.store(true, std::sync::atomic::Ordering::SeqCst);
         // A savepoint first, so that a refused row can be found (below).
         let first = held.indexes[0];
         self.send(Box::pin(
@@ -357,7 +349,12 @@ impl<'a> Batch<'a> {
 
 impl BeforeQuery for Batch<'_> {
     fn before_query(&self) -> BoxFuture<'_, Result<()>> {
-        Box::pin(self.flush())
+        Box::pin(async move {
+            if self.lazy {
+                self.conn.begin("BEGIN").await?;
+            }
+            self.flush().await
+        })
     }
 }
 
