@@ -51,6 +51,11 @@ async fn anyone<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> 
 /// (the permitter sleeps in the batch's transaction).
 async fn own_setting(session: &Session, sql: &Sql<'_>, op: &Operation<'_, Setting>) -> Permit<Setting> {
     let (action, row) = match op {
+        // The payload as JSON agrees with the typed row in both forms (typed
+        // inserts build it when it is read).
+        Operation::Create(c) if c.json["key"] != c.row.key.as_str() => {
+            return Permit::deny("payload and row differ")
+        }
         Operation::Create(c) => ("create", c.row),
         Operation::Update(u) => ("update", u.current),
         Operation::Delete(_) => return Permit::Allow,

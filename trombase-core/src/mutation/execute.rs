@@ -136,7 +136,7 @@ async fn steps(batch: &Batch<'_>, mutations: Vec<Mutation>) -> Result<Steps> {
             }
         }
         let step = match mutation.kind {
-            MutationKind::Insert { values, json } => batch.insert(entity, values, &json, index).await,
+            MutationKind::Insert { values, json } => batch.insert(entity, values, json.as_ref(), index).await,
             MutationKind::Update { id, changes } => match run_at(&runs, index) {
                 Some((run, ids)) => {
                     if run.start == index {
@@ -158,7 +158,9 @@ async fn steps(batch: &Batch<'_>, mutations: Vec<Mutation>) -> Result<Steps> {
                 None => batch.update_by_id(entity, id, changes, index).await,
             },
             MutationKind::Delete { ids } => batch.delete(entity, ids, index).await,
-            MutationKind::Upsert { values, json, on } => batch.upsert(entity, values, &json, on, index).await,
+            MutationKind::Upsert { values, json, on } => {
+                batch.upsert(entity, values, json.as_ref(), on, index).await
+            }
         };
         match step {
             Ok(rows) => known.push((entity.meta, one, rows)),

@@ -86,7 +86,7 @@ fn insert(entity: &'static EntityMeta, op: &Map<String, Json>) -> Result<Mutatio
         values.push(value);
     }
     let json = Json::Object(payload.clone());
-    Ok(MutationKind::Insert { values, json })
+    Ok(MutationKind::Insert { values, json: Some(json) })
 }
 
 /// An insert's payload, and `on`: the field whose value finds an existing

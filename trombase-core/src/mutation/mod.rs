@@ -47,10 +47,11 @@ pub struct Mutation {
 #[derive(Debug, Clone)]
 pub(crate) enum MutationKind {
     /// One value per field; the managed timestamps are `Null` until the
-    /// engine sets them. `json` is the payload's logical-name JSON.
+    /// engine sets them. `json` is the payload a client sent (typed
+    /// inserts build it only if their permitter reads it).
     Insert {
         values: Vec<Value>,
-        json: serde_json::Value,
+        json: Option<serde_json::Value>,
     },
     Update {
         id: DbId,
@@ -63,7 +64,7 @@ pub(crate) enum MutationKind {
     /// unique field) exists, updates that row instead.
     Upsert {
         values: Vec<Value>,
-        json: serde_json::Value,
+        json: Option<serde_json::Value>,
         on: &'static FieldMeta,
     },
 }
@@ -74,8 +75,7 @@ impl Mutation {
     pub fn insert<N: NewRow>(row: N) -> Mutation {
         let entity = EntityHandle::of::<N::Entity>();
         let values = row.into_values();
-        let json = logical_json(entity, &values);
-        Mutation { entity, kind: MutationKind::Insert { values, json } }
+        Mutation { entity, kind: MutationKind::Insert { values, json: None } }
     }
 
     /// Changes fields of the row `id`: `Mutation::update(id, [Note::TITLE.set("x")])`.
@@ -105,8 +105,7 @@ impl Mutation {
     }
 
     fn upsert_with(entity: EntityHandle, on: &'static FieldMeta, values: Vec<Value>) -> Mutation {
-        let json = logical_json(entity, &values);
-        Mutation { entity, kind: MutationKind::Upsert { values, json, on } }
+        Mutation { entity, kind: MutationKind::Upsert { values, json: None, on } }
     }
 
     /// Deletes the rows with these ids: `Mutation::delete::<Note>([id])`.
@@ -134,19 +133,6 @@ impl Mutation {
     pub fn entity_name(&self) -> &'static str {
         self.entity.meta.name
     }
-}
-
-/// The JSON shape of an insert's payload (managed timestamps left out).
-fn logical_json(entity: EntityHandle, values: &[Value]) -> serde_json::Value {
-    let object = entity
-        .meta
-        .fields
-        .iter()
-        .zip(values)
-        .filter(|(f, _)| !f.is_managed_timestamp())
-        .map(|(f, v)| (f.name.to_owned(), v.to_json()))
-        .collect();
-    serde_json::Value::Object(object)
 }
 
 /// A new value for one field of entity `E`, made by [`Field::set`].

@@ -83,7 +83,7 @@ impl<'a> Batch<'a> {
         &self,
         entity: EntityHandle,
         mut values: Vec<Value>,
-        json: &serde_json::Value,
+        json: Option<&serde_json::Value>,
         index: usize,
     ) -> Result<Known> {
         let meta = entity.meta;
@@ -128,15 +128,11 @@ impl<'a> Batch<'a> {
         let statement = self.prepare(render::insert_unnest(meta), meta, types).await?;
         let single_types: Vec<Type> = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
         let single = self.prepare(render::insert(meta), meta, single_types).await?;
-        let columns: Vec<Param> = meta
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(c, field)| Param::Column(field.kind, held.rows.iter().map(|row| row[c].clone()).collect()))
-            .collect();
+        let Held { rows, indexes, .. } = held;
+        let columns = columns(meta, rows);
         let (conn, returning) = (self.conn, self.returning);
         // A savepoint first, so that a refused row can be found (below).
-        let first = held.indexes[0];
+        let first = indexes[0];
         self.send(Box::pin(
             async move { (first, conn.batch(SAVEPOINT, CONTEXT).await.map(|()| Vec::new())) },
         ));
@@ -148,8 +144,8 @@ impl<'a> Batch<'a> {
                 conn.execute_prepared(&statement, &params, CONTEXT).await.map(|_| Vec::new())
             };
             match result {
-                Ok(rows) => (held.indexes[0], Ok(tag_by_id(meta, rows, &held))),
-                Err(err) => find_refused(conn, &single, &held, err).await,
+                Ok(rows) => (indexes[0], Ok(tag_by_id(meta, rows, &columns, &indexes))),
+                Err(err) => find_refused(conn, &single, &columns, &indexes, err).await,
             }
         }));
         Ok(())
@@ -246,7 +242,7 @@ impl<'a> Batch<'a> {
         &self,
         entity: EntityHandle,
         values: Vec<Value>,
-        json: &serde_json::Value,
+        json: Option<&serde_json::Value>,
         on: &'static FieldMeta,
         index: usize,
     ) -> Result<Known> {
@@ -358,34 +354,61 @@ impl BeforeQuery for Batch<'_> {
     }
 }
 
+/// The rows as one array parameter per column (moved, not copied).
+fn columns(meta: &EntityMeta, rows: Vec<Vec<Value>>) -> Vec<Param> {
+    let mut columns: Vec<Vec<Value>> = meta.fields.iter().map(|_| Vec::with_capacity(rows.len())).collect();
+    for row in rows {
+        for (column, value) in columns.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+    meta.fields.iter().zip(columns).map(|(field, values)| Param::Column(field.kind, values)).collect()
+}
+
+/// The values of one column parameter.
+fn column_values(param: &Param) -> &[Value] {
+    match param {
+        Param::Column(_, values) => values,
+        _ => &[],
+    }
+}
+
 /// The savepoint before a multi-row insert.
 const SAVEPOINT: &str = "SAVEPOINT trombase_rows";
 
 /// After a multi-row insert failed: back to before it, then its rows one
 /// by one, to blame the first one refused by its own index (the batch
 /// fails either way; this only runs on failure).
-async fn find_refused(conn: &Conn<'_>, single: &Prepared<'_>, held: &Held, err: Error) -> Answer {
+async fn find_refused(
+    conn: &Conn<'_>,
+    single: &Prepared<'_>,
+    columns: &[Param],
+    indexes: &[usize],
+    err: Error,
+) -> Answer {
     if conn.batch("ROLLBACK TO SAVEPOINT trombase_rows", CONTEXT).await.is_ok() {
-        for (row, index) in held.rows.iter().zip(&held.indexes) {
-            let params: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        for (k, index) in indexes.iter().enumerate() {
+            let params: Vec<&(dyn ToSql + Sync)> =
+                columns.iter().map(|c| &column_values(c)[k] as &(dyn ToSql + Sync)).collect();
             if let Err(refused) = conn.execute_prepared(single, &params, CONTEXT).await {
                 return (*index, Err(refused));
             }
         }
     }
-    (held.indexes[0], Err(err))
+    (indexes[0], Err(err))
 }
 
 /// The rows a multi-row insert returned, each tagged with the index of
 /// the insert that wrote it (matched by id).
-fn tag_by_id(meta: &EntityMeta, rows: Vec<Row>, held: &Held) -> Vec<(usize, Row)> {
+fn tag_by_id(meta: &EntityMeta, rows: Vec<Row>, columns: &[Param], indexes: &[usize]) -> Vec<(usize, Row)> {
     let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
+    let ids = columns.get(id_at).map_or(&[][..], column_values);
+    let by_id: std::collections::HashMap<DbId, usize> =
+        ids.iter().zip(indexes).filter_map(|(id, index)| as_id(id).map(|id| (id, *index))).collect();
     rows.into_iter()
         .map(|row| {
             let id: Option<DbId> = row.try_get(id_at).ok();
-            let at =
-                held.rows.iter().position(|values| id.is_some_and(|id| values[id_at] == Value::DbId(id)));
-            (at.map_or(held.indexes[0], |at| held.indexes[at]), row)
+            (id.and_then(|id| by_id.get(&id).copied()).unwrap_or(indexes[0]), row)
         })
         .collect()
 }

@@ -22,7 +22,7 @@ pub(crate) enum Verdict {
 /// An operation to check, with rows still undecoded.
 pub(crate) enum ErasedOp<'a> {
     Read { columns: &'a [&'static FieldMeta], filter: Option<&'a Predicate> },
-    Create { id: DbId, values: &'a [Value], json: &'a serde_json::Value },
+    Create { id: DbId, values: &'a [Value], json: Option<&'a serde_json::Value> },
     Update { id: DbId, changes: &'a [(&'static FieldMeta, Value)], current: &'a Row, now: DateTime<Utc> },
     Delete { ids: &'a [DbId], rows: &'a [Row] },
 }
@@ -96,7 +96,8 @@ fn check<'a, E: Entity>(
             }
             ErasedOp::Create { id, values, json } => {
                 let row = E::from_values(values.to_vec())?;
-                let op = Operation::Create(CreateOp { entity, id, row: &row, json });
+                let json = super::Payload::new(entity, values, json);
+                let op = Operation::Create(CreateOp { entity, id, row: &row, json: &json });
                 E::permit(session, sql, &op).await
             }
             ErasedOp::Update { id, changes, current, now } => {

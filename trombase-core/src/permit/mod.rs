@@ -11,7 +11,7 @@ mod operation;
 pub use erased::EntityHandle;
 pub(crate) use erased::{ErasedOp, Verdict};
 
-pub use operation::{Action, CreateOp, DeleteOp, Operation, ReadOp, UpdateOp};
+pub use operation::{Action, CreateOp, DeleteOp, Operation, Payload, ReadOp, UpdateOp};
 
 use crate::query::Filter;
 use crate::PermissionError;

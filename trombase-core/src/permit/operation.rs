@@ -92,8 +92,57 @@ pub struct CreateOp<'a, E> {
     pub id: DbId,
     /// The new row, managed timestamps included.
     pub row: &'a E,
-    /// The payload as logical-name JSON.
-    pub json: &'a serde_json::Value,
+    /// The payload as logical-name JSON (`c.json["title"]`), built the
+    /// first time it is read.
+    pub json: &'a Payload<'a>,
+}
+
+/// An insert's payload as logical-name JSON (managed timestamps left out):
+/// the JSON a client sent, or, for a typed insert, built from the row the
+/// first time it is read (an insert whose permitter never reads it costs
+/// no JSON). Reads as a `serde_json::Value` (`Deref`).
+pub struct Payload<'a> {
+    entity: &'static EntityMeta,
+    values: &'a [Value],
+    sent: Option<&'a serde_json::Value>,
+    built: std::sync::OnceLock<serde_json::Value>,
+}
+
+impl<'a> Payload<'a> {
+    pub(crate) fn new(
+        entity: &'static EntityMeta,
+        values: &'a [Value],
+        sent: Option<&'a serde_json::Value>,
+    ) -> Self {
+        Payload { entity, values, sent, built: std::sync::OnceLock::new() }
+    }
+}
+
+impl std::ops::Deref for Payload<'_> {
+    type Target = serde_json::Value;
+
+    fn deref(&self) -> &serde_json::Value {
+        if let Some(sent) = self.sent {
+            return sent;
+        }
+        self.built.get_or_init(|| {
+            let object = self
+                .entity
+                .fields
+                .iter()
+                .zip(self.values)
+                .filter(|(f, _)| !f.is_managed_timestamp())
+                .map(|(f, v)| (f.name.to_owned(), v.to_json()))
+                .collect();
+            serde_json::Value::Object(object)
+        })
+    }
+}
+
+impl std::fmt::Debug for Payload<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// An update: the stored row (locked) and the changes.
