@@ -7,8 +7,8 @@ use chrono::Utc;
 use crate::exec::{Executor, ReadFrom};
 use crate::mutation::{self, Mutation, Written};
 use crate::query::{
-    column_keys, finish_page, finish_rows, is_row, json_keys, kept, parse_page, parse_select, prepare_page,
-    Cursor, OrderTerm, Page, PageSpec, Query, ReadLimits, Root, RowShape, SelectNode,
+    decode_json_page, decode_page, finish_rows, parse_page, parse_select, prepare_page, Cursor, Page,
+    PageSpec, Query, ReadLimits, Root, RowShape, SelectNode,
 };
 use crate::read::{self, Read};
 use crate::render::RowForm;
@@ -240,26 +240,7 @@ impl SessionDb {
         let spec = PageSpec { after: after.cloned(), total: true };
         let read = self.read(Some(&spec), RowForm::Columns, None);
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        let keys: Vec<_> = node.order.iter().filter_map(OrderTerm::field).collect();
-        let keys_at = node.columns.len() + node.embeds.len();
-        let total = match rows.first() {
-            Some(row) => Some(count(row.try_get::<_, i64>(keys_at + keys.len()))?),
-            None => None,
-        };
-        // One row more than the limit says there is a next page; it is not decoded.
-        let (kept, mut more) = (kept(node.limit), false);
-        let mut decoded = Vec::with_capacity(rows.len().min(kept));
-        for row in &rows {
-            if !is_row(row, keys_at, &keys)? {
-                continue;
-            }
-            if decoded.len() == kept {
-                more = true;
-                break;
-            }
-            decoded.push(R::decode_row(row, &node, &mut 0)?);
-        }
-        finish_page(decoded, more, |i| column_keys(&rows[i], keys_at, &keys), total, &node.order)
+        decode_page(&rows, &node)
     }
 
     /// A read from the JSON select action of HTTP clients (untrusted), e.g.
@@ -329,21 +310,7 @@ impl SessionDb {
         prepare_page(&mut node)?;
         let read = self.read(Some(&spec), RowForm::Json, Some(&self.core.limits.reads));
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        let total = match (spec.total, rows.first()) {
-            (true, Some(row)) => Some(count(row.try_get::<_, i64>(1))?),
-            _ => None,
-        };
-        let (mut decoded, mut keys) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
-        for row in &rows {
-            let json: Option<serde_json::Value> =
-                row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e))?;
-            let Some(serde_json::Value::Object(mut object)) = json else { continue };
-            keys.push(json_keys(&mut object, node.order.len()));
-            decoded.push(serde_json::Value::Object(object));
-        }
-        let more = decoded.len() > kept(node.limit);
-        decoded.truncate(kept(node.limit));
-        let mut page = finish_page(decoded, more, |i| Ok(std::mem::take(&mut keys[i])), total, &node.order)?;
+        let mut page = decode_json_page(&rows, &node, spec.total)?;
         finish_rows(&mut page.rows, &node);
         Ok(page)
     }
@@ -368,10 +335,4 @@ impl SessionDb {
         }
         Ok(())
     }
-}
-
-/// A count as PostgreSQL returns it (never negative).
-fn count(n: std::result::Result<i64, tokio_postgres::Error>) -> Result<u64> {
-    let n = n.map_err(|e| DatabaseError::new("decoding a page's total", e))?;
-    Ok(u64::try_from(n).unwrap_or_default())
 }

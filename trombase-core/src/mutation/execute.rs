@@ -26,8 +26,8 @@ pub(crate) async fn run(
     if mutations.is_empty() {
         return Ok(Vec::new());
     }
-    // A connection lost before the last flight (the last writes and the
-    // COMMIT) applied nothing: the batch runs once more on a fresh connection. (Its mutations are kept
+    // A connection lost before the COMMIT was sent applied nothing: the
+    // batch runs once more on a fresh connection. (Its mutations are kept
     // for that; the permitters are asked again.)
     let result = match attempt(exec, session, mutations.clone(), returning).await {
         Err(err) if err.is_connection_lost() => {
@@ -77,7 +77,9 @@ async fn attempt(
     let committed = if finished.is_ok() { conn.commit().await } else { Ok(()) };
     let mut returned = match (finished, committed) {
         (_, Err(err)) => {
-            conn.discard();
+            if matches!(err, crate::Error::CommitUnknown(_)) {
+                conn.discard();
+            }
             return Err(err);
         }
         // An insert that ran on its own, its answer lost: it may be applied.

@@ -6,12 +6,12 @@
 //! a transaction-scoped lock on its key, so two upserts of one key
 //! serialize: the second finds the first one's row and updates it.
 
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
-
-use std::sync::Mutex;
 
 use super::pipeline::{Answer, Pipeline};
 use crate::exec::{Conn, Prepared};
@@ -116,12 +116,13 @@ impl<'a> Batch<'a> {
     /// `INSERT ... SELECT * FROM unnest(...)` behind a savepoint (a row a
     /// constraint refuses is then found and blamed by its own index).
     pub(super) async fn flush(&self) -> Result<()> {
-        let Some(held) = self.held_lock().take() else { return Ok(()) };
+        let Some(mut held) = self.held_lock().take() else { return Ok(()) };
         let meta = held.entity.meta;
-        if let ([values], [index]) = (&held.rows[..], &held.indexes[..]) {
+        if let ([_], [index]) = (&held.rows[..], &held.indexes[..]) {
+            let (index, values) = (*index, held.rows.remove(0));
             let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
             let statement = self.prepare(render::insert(meta), meta, types).await?;
-            self.send(self.write(statement, values.clone(), *index));
+            self.send(self.write(statement, values, index));
             return Ok(());
         }
         let types = meta.fields.iter().map(|f| kind_array_type(f.kind)).collect();

@@ -17,8 +17,7 @@ pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
 pub(crate) use json_rows::finish_rows;
 pub(crate) use page::{
-    column_keys, finish as finish_page, is_row, json_keys, kept, parse_spec as parse_page, plan as page_plan,
-    prepare as prepare_page,
+    decode_json_page, decode_page, parse_spec as parse_page, plan as page_plan, prepare as prepare_page,
 };
 pub use page::{Cursor, Page, PagePlan, PageSpec, MAX_PAGE_ORDER};
 pub use predicate::{CompareOp, Filter, Predicate};
