@@ -373,6 +373,21 @@ macro_rules! reads_suite {
                 assert!(posts.iter().all(|p| p.author_id == w.ann));
                 let json = ann.select_json(&json!({"table": "blogPosts"})).await.unwrap();
                 assert_eq!(json.len(), 3);
+                // A points-to embed (a join at the top of a typed read) of a
+                // hidden row is none, in both forms; the others are there.
+                let comments: Vec<(Comment, Option<Post>)> =
+                    ann.select(Comment::query().order_by(Comment::TEXT.asc()).with(Comment::POST)).await.unwrap();
+                let posts: Vec<(&str, Option<&str>)> =
+                    comments.iter().map(|(c, p)| (c.text.as_str(), p.as_ref().map(|p| p.title.as_str()))).collect();
+                assert_eq!(posts, [("meh", Some("Alpha")), ("nice", Some("Alpha")), ("ok", None), ("wow", Some("beta"))]);
+                let json = ann
+                    .select_json(&json!({"table": "comments", "columns": ["text"], "orderBy": [{"field": "text"}],
+                        "with": {"post": {"columns": ["title"]}}}))
+                    .await
+                    .unwrap();
+                assert_eq!(json[2], json!({"text": "ok", "post": null}));
+                let page = ann.page(Comment::query().order_by(Comment::TEXT.asc()).with(Comment::POST).limit(3), None).await.unwrap();
+                assert_eq!((page.rows.len(), page.total, page.rows[2].1.is_none()), (3, Some(4), true));
                 // Authors are readable; their embedded posts are only Ann's.
                 let authors = ann.select(Author::query().order_by(Author::FULL_NAME.asc()).with(Author::POSTS)).await.unwrap();
                 let counts: Vec<usize> = authors.iter().map(|(_, p)| p.len()).collect();

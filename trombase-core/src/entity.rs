@@ -28,7 +28,13 @@ pub trait Entity: Sized + Send + Sync + 'static {
 
     /// Decodes a row whose columns are this entity's fields in declaration
     /// order (as `SELECT <all columns>` returns them).
-    fn from_row(row: &Row) -> Result<Self>;
+    fn from_row(row: &Row) -> Result<Self> {
+        Self::from_row_at(row, 0)
+    }
+
+    /// Decodes this entity's fields from the columns `first..` of a row
+    /// (in declaration order), as a joined relation returns them.
+    fn from_row_at(row: &Row, first: usize) -> Result<Self>;
 
     /// Decodes the JSON shape of a row: an object keyed by logical names
     /// (DbIds as base62, timestamps as RFC 3339).

@@ -110,6 +110,25 @@ impl Embed {
     pub fn new(relation: &'static RelationMeta, node: SelectNode) -> Self {
         Embed { relation, node, junction_filters: Vec::new() }
     }
+
+    /// Whether the embed is read by a join (`LEFT JOIN LATERAL`) instead of
+    /// a correlated subquery when its parent is the root of a read returned
+    /// as columns: a points-to embed of rows (not aggregates) with nothing
+    /// embedded below it.
+    pub fn is_joined(&self) -> bool {
+        self.relation.kind.is_one() && !self.node.is_aggregate() && self.node.embeds.is_empty()
+    }
+
+    /// How many columns the embed takes in a row of its parent read as
+    /// columns at the top: a joined embed its marker and its columns, any
+    /// other one JSON column.
+    pub fn width(&self) -> usize {
+        if self.is_joined() {
+            1 + self.node.columns.len()
+        } else {
+            1
+        }
+    }
 }
 
 /// One read of one entity, with everything nested under it.
@@ -149,6 +168,17 @@ impl SelectNode {
             embeds: Vec::new(),
             aggregates: Vec::new(),
         }
+    }
+
+    /// The first column of embed `index` in this node's rows, read as
+    /// columns at the top.
+    pub fn embed_column(&self, index: usize) -> usize {
+        self.columns.len() + self.embeds.iter().take(index).map(Embed::width).sum::<usize>()
+    }
+
+    /// How many columns this node's rows have, read as columns at the top.
+    pub fn width(&self) -> usize {
+        self.embed_column(self.embeds.len())
     }
 
     /// Whether this node aggregates (then `columns` are its group-by fields).

@@ -25,6 +25,13 @@ pub trait RowShape: Sized + Send + 'static {
     #[doc(hidden)]
     fn decode_row(row: &Row, node: &SelectNode, embeds: &mut usize) -> Result<Self>;
 
+    /// Decodes a joined embedded row from the columns `first..` of its
+    /// parent's row.
+    #[doc(hidden)]
+    fn decode_row_at(_row: &Row, _node: &SelectNode, _first: usize) -> Result<Self> {
+        Err(shape_mismatch())
+    }
+
     /// Decodes an embedded row from its JSON object.
     #[doc(hidden)]
     fn decode_json(object: &Map<String, Json>, node: &SelectNode, embeds: &mut usize) -> Result<Self>;
@@ -53,6 +60,10 @@ pub trait RowShape: Sized + Send + 'static {
 impl<E: Entity> RowShape for E {
     fn decode_row(row: &Row, _: &SelectNode, _: &mut usize) -> Result<Self> {
         E::from_row(row)
+    }
+
+    fn decode_row_at(row: &Row, _: &SelectNode, first: usize) -> Result<Self> {
+        E::from_row_at(row, first)
     }
 
     fn write_json(&self, _: &SelectNode, _: &mut usize, out: &mut Map<String, Json>) {
@@ -90,6 +101,13 @@ pub trait EmbedShape: Sized + Send + 'static {
         let json: Json = serde_json::from_slice(text).map_err(invalid_json)?;
         Self::decode_embed(json, node)
     }
+
+    /// Decodes a joined embed from its columns (`first`: its marker, then
+    /// its columns).
+    #[doc(hidden)]
+    fn decode_embed_columns(_row: &Row, _first: usize, _node: &SelectNode) -> Result<Self> {
+        Err(shape_mismatch())
+    }
 }
 
 impl<T: RowShape> EmbedShape for Option<T> {
@@ -109,6 +127,15 @@ impl<T: RowShape> EmbedShape for Option<T> {
         from_text(text, |d, failure| {
             d.deserialize_option(OptionVisitor::<T> { node, failure, marker: PhantomData })
         })
+    }
+
+    fn decode_embed_columns(row: &Row, first: usize, node: &SelectNode) -> Result<Self> {
+        let present: Option<bool> =
+            row.try_get(first).map_err(|e| crate::DatabaseError::new("decoding an embedded relation", e))?;
+        match present {
+            Some(true) => T::decode_row_at(row, node, first + 1).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -144,9 +171,12 @@ impl<R: RowShape, X: EmbedShape> RowShape for (R, X) {
         let index = *embeds;
         *embeds += 1;
         let embed = node.embeds.get(index).ok_or_else(shape_mismatch)?;
-        let text: Option<JsonText<'_>> = row
-            .try_get(node.columns.len() + index)
-            .map_err(|e| crate::DatabaseError::new("decoding an embedded relation", e))?;
+        let at = node.embed_column(index);
+        if embed.is_joined() {
+            return Ok((parent, X::decode_embed_columns(row, at, &embed.node)?));
+        }
+        let text: Option<JsonText<'_>> =
+            row.try_get(at).map_err(|e| crate::DatabaseError::new("decoding an embedded relation", e))?;
         let embedded = match text {
             Some(JsonText(text)) => X::decode_embed_text(text, &embed.node)?,
             None => X::decode_embed(Json::Null, &embed.node)?,
@@ -304,6 +334,10 @@ impl<R: RowShape> serde::Serialize for JsonRows<'_, R> {
 impl<T: ColumnValues> RowShape for Cols<T> {
     fn decode_row(row: &Row, node: &SelectNode, _: &mut usize) -> Result<Self> {
         T::take_from(Some(row), None, 0, &names(node)).map(Cols)
+    }
+
+    fn decode_row_at(row: &Row, node: &SelectNode, first: usize) -> Result<Self> {
+        T::take_from(Some(row), None, first, &names(node)).map(Cols)
     }
 
     fn write_json(&self, node: &SelectNode, _: &mut usize, out: &mut Map<String, Json>) {

@@ -33,6 +33,7 @@ pub enum RowForm {
 /// Renders a read.
 pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
     let mut r = Renderer::new(Vec::new());
+    r.flat = form == RowForm::Columns;
     if form == RowForm::Json {
         r.sql.push_str("SELECT row_to_json(r) FROM (");
         r.node(root, None);
@@ -56,6 +57,7 @@ pub fn render_page(page: &PagePlan, form: RowForm) -> RenderedSelect {
                 r.sql.push_str("SELECT row_to_json(p) FROM (");
             }
             r.keys = page.keys.clone();
+            r.flat = form == RowForm::Columns;
             r.node(&page.rows, None);
             if form == RowForm::Json {
                 r.sql.push_str(") p");
@@ -72,6 +74,7 @@ pub fn render_page(page: &PagePlan, form: RowForm) -> RenderedSelect {
             r.node(count, None);
             r.sql.push_str(") c LEFT JOIN LATERAL (");
             r.keys = page.keys.clone();
+            r.flat = form == RowForm::Columns;
             r.node(&page.rows, None);
             r.sql.push_str(") p ON TRUE");
         }
@@ -86,11 +89,24 @@ pub(super) struct Renderer {
     aliases: usize,
     /// The page keys the next node outputs (the root of a page).
     keys: Vec<&'static FieldMeta>,
+    /// The next node is the root of a read returned as columns: its joined
+    /// embeds come as plain columns, not JSON.
+    flat: bool,
+    /// The next node leads its columns with `TRUE AS "#one"` (a joined
+    /// embed: the marker that its row exists).
+    marker: bool,
 }
 
 impl Renderer {
     fn new(keys: Vec<&'static FieldMeta>) -> Renderer {
-        Renderer { sql: String::with_capacity(256), params: Vec::new(), aliases: 0, keys }
+        Renderer {
+            sql: String::with_capacity(256),
+            params: Vec::new(),
+            aliases: 0,
+            keys,
+            flat: false,
+            marker: false,
+        }
     }
 
     pub(super) fn param(&mut self, param: Param) -> String {
@@ -111,6 +127,7 @@ impl Renderer {
             return self.aggregate(node, &inner, parent);
         }
         let keys = std::mem::take(&mut self.keys);
+        let flat = std::mem::take(&mut self.flat);
         if node.embeds.is_empty() {
             // Nothing to embed: one level, straight from the table.
             self.output_columns(node, &inner);
@@ -122,8 +139,14 @@ impl Renderer {
         }
         let outer = format!("t{}", self.aliases);
         self.output_columns(node, &outer);
-        for embed in &node.embeds {
+        let mut joins = String::new();
+        for (i, embed) in node.embeds.iter().enumerate() {
             self.sql.push_str(", ");
+            if flat && embed.is_joined() {
+                let alias = format!("{outer}j{i}");
+                self.joined_embed(node, embed, &outer, &alias, &mut joins);
+                continue;
+            }
             self.embed(node, embed, &outer);
             self.sql.push_str(" AS ");
             push_quoted_ident(&mut self.sql, embed.relation.name);
@@ -151,11 +174,59 @@ impl Renderer {
         self.page(node);
         self.sql.push_str(") ");
         self.sql.push_str(&outer);
+        self.sql.push_str(&joins);
         self.order(node, &outer);
+    }
+
+    /// A points-to embed of the root of a read returned as columns, as a
+    /// join: `LEFT JOIN LATERAL (SELECT TRUE AS "#one", <columns> FROM target
+    /// WHERE <join, filters>) j ON TRUE` (written into `joins`), and in the
+    /// select list its marker and its columns, decoded as columns (no JSON).
+    /// Elsewhere (JSON rows, nested reads) embeds stay JSON subqueries.
+    fn joined_embed(
+        &mut self,
+        parent: &SelectNode,
+        embed: &crate::query::Embed,
+        parent_alias: &str,
+        alias: &str,
+        joins: &mut String,
+    ) {
+        let (owner, target) = (parent.entity.meta(), embed.node.entity.meta());
+        let Some(join) = Join::new(embed.relation, owner, target, parent_alias, &embed.junction_filters)
+        else {
+            self.sql.push_str("NULL");
+            return;
+        };
+        // The subquery is written aside (its parameters numbered now: the
+        // numbers need not follow the text's order) and joined after FROM.
+        let select_list = std::mem::take(&mut self.sql);
+        self.marker = true;
+        self.node(&embed.node, Some(join));
+        let subquery = std::mem::replace(&mut self.sql, select_list);
+        joins.push_str(" LEFT JOIN LATERAL (");
+        joins.push_str(&subquery);
+        joins.push_str(") ");
+        joins.push_str(alias);
+        joins.push_str(" ON TRUE");
+        self.sql.push_str(alias);
+        self.sql.push_str(".\"#one\"");
+        for field in &embed.node.columns {
+            self.sql.push_str(", ");
+            self.sql.push_str(alias);
+            self.sql.push('.');
+            push_quoted_ident(&mut self.sql, field.name);
+        }
     }
 
     fn output_columns(&mut self, node: &SelectNode, alias: &str) {
         self.sql.push_str("SELECT ");
+        let marked = std::mem::take(&mut self.marker);
+        if marked {
+            self.sql.push_str("TRUE AS \"#one\"");
+            if !node.columns.is_empty() {
+                self.sql.push_str(", ");
+            }
+        }
         for (i, field) in node.columns.iter().enumerate() {
             if i > 0 {
                 self.sql.push_str(", ");
@@ -164,7 +235,7 @@ impl Renderer {
             self.sql.push_str(" AS ");
             push_quoted_ident(&mut self.sql, field.name);
         }
-        if node.columns.is_empty() {
+        if node.columns.is_empty() && !marked {
             self.sql.push_str("NULL AS \"_\"");
         }
     }
@@ -456,5 +527,34 @@ mod tests {
             "SELECT s1.\"email\" AS \"email\" FROM \"users\" s1 WHERE NOT EXISTS (SELECT 1 FROM (SELECT * FROM \"notes\" fs1r \
              WHERE fs1r.\"user_id\" = s1.\"id\" AND fs1r.\"user_id\" = $1 OFFSET 0) s1r WHERE (s1r.\"title\" LIKE $2) IS NOT TRUE)"
         );
+    }
+
+    #[test]
+    fn points_to_embeds_at_the_top_of_a_typed_read_are_joins() {
+        static AUTHOR: RelationMeta = RelationMeta {
+            name: "author",
+            kind: RelationKind::PointsTo,
+            target: "users",
+            foreign_key: "userId",
+            key: "id",
+            junction: None,
+        };
+        let mut author = SelectNode::new(EntityHandle::deny_all(&USERS));
+        author.columns = vec![&USERS.fields[1]];
+        let mut notes = SelectNode::new(EntityHandle::deny_all(&NOTES));
+        notes.columns = vec![&NOTES.fields[1]];
+        notes.limit = Some(5);
+        notes.embeds = vec![Embed::new(&AUTHOR, author)];
+        assert_eq!(
+            render_select(&notes, RowForm::Columns).sql,
+            "SELECT t1.\"title\" AS \"title\", t1j0.\"#one\", t1j0.\"email\" \
+             FROM (SELECT s1.\"title\", s1.\"user_id\" FROM \"notes\" s1 LIMIT 5) t1 \
+             LEFT JOIN LATERAL (SELECT TRUE AS \"#one\", s2.\"email\" AS \"email\" FROM \"users\" s2 \
+             WHERE s2.\"id\" = t1.\"user_id\") t1j0 ON TRUE"
+        );
+        assert_eq!(notes.width(), 3, "the title, the marker, the email");
+        // As JSON rows, the embed is one JSON value, as before.
+        let json = render_select(&notes, RowForm::Json).sql;
+        assert!(json.contains("(SELECT row_to_json(e) FROM (") && !json.contains("LATERAL"), "{json}");
     }
 }

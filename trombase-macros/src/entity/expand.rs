@@ -180,7 +180,7 @@ fn decoders(entity: &Entity) -> TokenStream {
     let name = &entity.name;
     let from_row = entity.fields.iter().enumerate().map(|(i, f)| {
         let (ident, ty, logical) = (f.ident, f.ty, &f.name);
-        quote_spanned!(ty.span()=> #ident: __tb::get::<#ty>(row, #i, #name, #logical)?)
+        quote_spanned!(ty.span()=> #ident: __tb::get::<#ty>(row, first + #i, #name, #logical)?)
     });
     let from_json = entity.fields.iter().map(|f| {
         let (ident, ty, logical) = (f.ident, f.ty, &f.name);
@@ -195,7 +195,7 @@ fn decoders(entity: &Entity) -> TokenStream {
         quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::to_value(&self.#ident))
     });
     quote! {
-        fn from_row(row: &__tb::Row) -> __tb::Result<Self> {
+        fn from_row_at(row: &__tb::Row, first: usize) -> __tb::Result<Self> {
             ::core::result::Result::Ok(Self { #(#from_row),* })
         }
 

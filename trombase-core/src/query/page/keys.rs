@@ -13,7 +13,7 @@ use crate::{DatabaseError, Result, Value};
 /// The typed page of a page read's rows (column form), `node` its read.
 pub(crate) fn decode_page<R: RowShape>(rows: &[Row], node: &SelectNode) -> Result<Page<R>> {
     let keys: Vec<_> = node.order.iter().filter_map(OrderTerm::field).collect();
-    let keys_at = node.columns.len() + node.embeds.len();
+    let keys_at = node.width();
     let total = match rows.first() {
         Some(row) => Some(count(row.try_get::<_, i64>(keys_at + keys.len()))?),
         None => None,
