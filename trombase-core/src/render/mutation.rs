@@ -22,29 +22,24 @@ fn id_column(entity: &EntityMeta) -> &'static str {
 
 /// `INSERT INTO t (every column) VALUES ($1, ...)`.
 pub(crate) fn insert(entity: &EntityMeta) -> String {
-    let mut sql = String::from("INSERT INTO ");
-    push_quoted_ident(&mut sql, entity.table);
-    sql.push_str(" (");
-    sql.push_str(&column_list(entity));
-    sql.push_str(") VALUES (");
-    for i in 1..=entity.fields.len() {
-        if i > 1 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("${i}"));
-    }
-    sql.push(')');
-    sql
+    insert_from(entity, "VALUES")
 }
 
 /// `INSERT INTO t (every column) SELECT * FROM unnest($1, ..., $n)`: many
 /// rows in one statement, one array parameter per column.
 pub(crate) fn insert_unnest(entity: &EntityMeta) -> String {
+    insert_from(entity, "SELECT * FROM unnest")
+}
+
+/// `INSERT INTO t (every column) <source>($1, ..., $n)`.
+fn insert_from(entity: &EntityMeta, source: &str) -> String {
     let mut sql = String::from("INSERT INTO ");
     push_quoted_ident(&mut sql, entity.table);
     sql.push_str(" (");
     sql.push_str(&column_list(entity));
-    sql.push_str(") SELECT * FROM unnest(");
+    sql.push_str(") ");
+    sql.push_str(source);
+    sql.push_str(" (");
     for i in 1..=entity.fields.len() {
         if i > 1 {
             sql.push_str(", ");

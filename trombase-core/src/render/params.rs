@@ -27,8 +27,8 @@ impl ToSql for Param {
         match self {
             Param::Value(value) => value.to_sql(ty, out),
             Param::Int(n) => n.to_sql(ty, out),
-            Param::List(kind, values) => list_to_sql(*kind, values, ty, out),
-            Param::Column(kind, values) => column_to_sql(*kind, values, ty, out),
+            // An `in` list holds no nulls (they are refused); a column's keep their place.
+            Param::List(kind, values) | Param::Column(kind, values) => array_to_sql(*kind, values, ty, out),
         }
     }
 
@@ -78,38 +78,9 @@ pub(crate) fn kind_array_type(kind: FieldKind) -> Type {
     }
 }
 
-/// Encodes a list as a typed PostgreSQL array.
-fn list_to_sql(
-    kind: FieldKind,
-    values: &[Value],
-    ty: &Type,
-    out: &mut BytesMut,
-) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
-    macro_rules! typed {
-        ($variant:ident, $t:ty) => {{
-            let items: Vec<$t> = values
-                .iter()
-                .filter_map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None })
-                .collect();
-            items.to_sql(ty, out)
-        }};
-    }
-    match kind {
-        FieldKind::Text => typed!(Text, String),
-        FieldKind::I16 => typed!(I16, i16),
-        FieldKind::I32 => typed!(I32, i32),
-        FieldKind::I64 => typed!(I64, i64),
-        FieldKind::F64 => typed!(F64, f64),
-        FieldKind::Bool => typed!(Bool, bool),
-        FieldKind::Timestamp => typed!(Timestamp, DateTime<Utc>),
-        FieldKind::Json => typed!(Json, serde_json::Value),
-        FieldKind::DbId => typed!(DbId, DbId),
-    }
-}
-
-/// Encodes a column of rows as a typed PostgreSQL array, a null element
+/// Encodes values of one kind as a typed PostgreSQL array, a null element
 /// for each null.
-fn column_to_sql(
+fn array_to_sql(
     kind: FieldKind,
     values: &[Value],
     ty: &Type,
