@@ -392,3 +392,19 @@ async fn batches_send_as_few_statements_as_their_writes_need() {
     db.do_mutations([Mutation::insert(slow)]).await.unwrap();
     assert_eq!(count(before), 4, "BEGIN, the permitter's query, INSERT, COMMIT");
 }
+
+#[tokio::test]
+async fn a_refused_row_late_in_a_multi_row_insert_is_named_by_its_index() {
+    let w = world().await;
+    let db = w.trom.db.with_session(&w.ann);
+    let ids: Vec<DbId> = (0..500).map(|_| DbId::new()).collect();
+    let mut batch: Vec<Mutation> = ids
+        .iter()
+        .map(|&id| Mutation::insert(NewTask { id, title: "t".into(), status: 0, owner_id: w.ann.user_id }))
+        .collect();
+    // The last one repeats the first one's id.
+    batch.push(Mutation::insert(NewTask { id: ids[0], title: "dup".into(), status: 0, owner_id: w.ann.user_id }));
+    let err = db.do_mutations(batch).await.unwrap_err();
+    assert_eq!((err.http_status(), err.operation()), (409, Some(500)), "{err}");
+    assert!(db.select(Task::query()).await.unwrap().is_empty(), "nothing applied");
+}

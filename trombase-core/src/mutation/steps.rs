@@ -127,8 +127,6 @@ impl<'a> Batch<'a> {
         }
         let types = meta.fields.iter().map(|f| kind_array_type(f.kind)).collect();
         let statement = self.prepare(render::insert_unnest(meta), meta, types).await?;
-        let single_types: Vec<Type> = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
-        let single = self.prepare(render::insert(meta), meta, single_types).await?;
         let Held { rows, indexes, .. } = held;
         let columns = columns(meta, rows);
         let (conn, returning) = (self.conn, self.returning);
@@ -146,7 +144,7 @@ impl<'a> Batch<'a> {
             };
             match result {
                 Ok(rows) => (indexes[0], Ok(tag_by_id(meta, rows, &columns, &indexes))),
-                Err(err) => find_refused(conn, &single, &columns, &indexes, err).await,
+                Err(err) => find_refused(conn, meta, &columns, &indexes, err).await,
             }
         }));
         Ok(())
@@ -382,18 +380,30 @@ const SAVEPOINT: &str = "SAVEPOINT trombase_rows";
 /// fails either way; this only runs on failure).
 async fn find_refused(
     conn: &Conn<'_>,
-    single: &Prepared<'_>,
+    meta: &EntityMeta,
     columns: &[Param],
     indexes: &[usize],
     err: Error,
 ) -> Answer {
-    if conn.batch("ROLLBACK TO SAVEPOINT trombase_rows", CONTEXT).await.is_ok() {
+    // The single-row statement is prepared here, on failure only; the rows
+    // are sent at once, not one round trip each (a batch holds up to
+    // thousands), and the first refused in order is the one to blame.
+    let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
+    let rolled_back = conn.batch("ROLLBACK TO SAVEPOINT trombase_rows", CONTEXT).await.is_ok();
+    if let (true, Ok(single)) = (rolled_back, conn.prepare(render::insert(meta), types, CONTEXT).await) {
+        let single = &single;
+        // Through a pipeline of their own: sent in order, each on its first poll.
+        let mut rows = Pipeline::default();
         for (k, index) in indexes.iter().enumerate() {
-            let params: Vec<&(dyn ToSql + Sync)> =
-                columns.iter().map(|c| &column_values(c)[k] as &(dyn ToSql + Sync)).collect();
-            if let Err(refused) = conn.execute_prepared(single, &params, CONTEXT).await {
-                return (*index, Err(refused));
-            }
+            rows.send(Box::pin(async move {
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    columns.iter().map(|c| &column_values(c)[k] as &(dyn ToSql + Sync)).collect();
+                (*index, conn.execute_prepared(single, &params, CONTEXT).await.map(|_| Vec::new()))
+            }));
+        }
+        if let Err(refused) = rows.finish().await {
+            let index = refused.operation().unwrap_or(indexes[0]);
+            return (index, Err(refused));
         }
     }
     (indexes[0], Err(err))

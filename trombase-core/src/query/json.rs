@@ -477,12 +477,10 @@ impl Parser<'_> {
         })?;
         let mut parts = Vec::with_capacity(object.len());
         for (key, value) in object {
-            let quantifier = match key.as_str() {
-                "some" => Quantifier::Some,
-                "none" => Quantifier::None,
-                "every" => Quantifier::Every,
-                _ => return Err(Error::unknown_key(join(path, key), QUANTIFIERS)),
-            };
+            let quantifier = [Quantifier::Some, Quantifier::None, Quantifier::Every]
+                .into_iter()
+                .find(|q| q.json_name() == key)
+                .ok_or_else(|| Error::unknown_key(join(path, key), QUANTIFIERS))?;
             let filter = self.filter(target.meta(), value, &join(path, key), depth + 1)?;
             let related = RelationFilter::new(entity, relation, target, quantifier, filter);
             parts.push(Predicate::Related(Box::new(related)));
