@@ -403,7 +403,12 @@ async fn a_refused_row_late_in_a_multi_row_insert_is_named_by_its_index() {
         .map(|&id| Mutation::insert(NewTask { id, title: "t".into(), status: 0, owner_id: w.ann.user_id }))
         .collect();
     // The last one repeats the first one's id.
-    batch.push(Mutation::insert(NewTask { id: ids[0], title: "dup".into(), status: 0, owner_id: w.ann.user_id }));
+    batch.push(Mutation::insert(NewTask {
+        id: ids[0],
+        title: "dup".into(),
+        status: 0,
+        owner_id: w.ann.user_id,
+    }));
     let err = db.do_mutations(batch).await.unwrap_err();
     assert_eq!((err.http_status(), err.operation()), (409, Some(500)), "{err}");
     assert!(db.select(Task::query()).await.unwrap().is_empty(), "nothing applied");
