@@ -48,7 +48,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
 const USAGE: &str = "usage: trombase-bench [--smoke] [--only <name>] [--list]";
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
+    let raw_args: Vec<String> = std::env::args().skip(1).collect();
+    if raw_args.first().map(String::as_str) == Some(workloads::http::server::SERVE_FLAG) {
+        // A child server of the `http` workload.
+        return workloads::http::server::serve_child(&raw_args[1..]);
+    }
+    let args = match parse_args(raw_args) {
         Ok(args) => args,
         Err(message) => {
             if !message.is_empty() {

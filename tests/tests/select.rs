@@ -306,6 +306,47 @@ macro_rules! reads_suite {
                 assert_eq!((row["stars"].clone(), row["score"].clone(), row["published"].clone()), (json!(5), json!(1.5), json!(true)));
             }
 
+            /// The JSON API's answer (`select_json_text`: PostgreSQL's text
+            /// rewritten in one pass) is the JSON `select_json` builds, for
+            /// rows, embeds at three levels, partial columns, aggregates
+            /// (under their aliases, times among them), groups, and
+            /// rows a filter hides.
+            #[tokio::test]
+            async fn the_json_text_of_a_read_is_the_json_of_its_rows() {
+                let w = world().await;
+                let actions = [
+                    json!({"table": "blogPosts", "orderBy": [{"field": "title"}]}),
+                    json!({"table": "blogPosts", "where": {"stars": {"gte": 2}},
+                           "with": {"author": true, "comments": {"with": {"post": {"with": {"author": true}}}}}}),
+                    json!({"table": "authors", "with": {"posts": {"columns": ["title", "createdAt"],
+                           "orderBy": [{"field": "createdAt", "direction": "desc"}], "limit": 2}}}),
+                    json!({"table": "blogPosts", "columns": ["createdAt", "updatedAt", "body"]}),
+                    json!({"table": "blogPosts", "aggregates": {
+                        "n": {"fn": "count"}, "starSum": {"fn": "sum", "field": "stars"},
+                        "latest": {"fn": "max", "field": "createdAt"}, "least": {"fn": "min", "field": "title"}}}),
+                    json!({"table": "blogPosts", "columns": ["authorId"], "groupBy": ["authorId"],
+                           "aggregates": {"n": {"fn": "count"}, "first": {"fn": "min", "field": "createdAt"}}}),
+                    json!({"table": "authors", "with": {"posts": {"aggregates": {"n": {"fn": "count"}}}}}),
+                    json!({"table": "blogPosts", "where": {"title": "no such title"}}),
+                ];
+                for session in [admin(), session_for(w.bob), session_for(DbId::new())] {
+                    let db = w.trom.db.with_session(&session);
+                    for action in &actions {
+                        let rows = db.select_json(action).await.unwrap();
+                        let text = db.select_json_text(action).await.unwrap();
+                        let parsed: Json = serde_json::from_slice(&text).unwrap();
+                        assert_eq!(parsed, Json::Array(rows), "{action}");
+                    }
+                }
+                let db = w.trom.db.with_session(&admin());
+                let from_query = json!({"table": "blogPosts", "where": {"stars": "5"}});
+                assert_eq!(
+                    serde_json::from_slice::<Json>(&db.select_json_text_from_query_string(&from_query).await.unwrap())
+                        .unwrap(),
+                    Json::Array(db.select_json_from_query_string(&from_query).await.unwrap())
+                );
+            }
+
             #[tokio::test]
             async fn aggregates_with_and_without_group_by() {
                 let w = world().await;

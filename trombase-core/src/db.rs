@@ -7,13 +7,14 @@ use chrono::Utc;
 use crate::exec::{Executor, ReadFrom};
 use crate::mutation::{self, Mutation, Written};
 use crate::query::{
-    decode_json_page, decode_page, finish_rows, parse_page, parse_select, prepare_page, Cursor, Page,
-    PageSpec, Query, ReadLimits, Root, RowShape, SelectNode,
+    decode_json_page, decode_page, finish_rows, parse_page, parse_select, prepare_page, write_json_rows,
+    Cursor, JsonText, Page, PageSpec, Query, ReadLimits, Root, RowShape, SelectNode,
 };
 use crate::read::{self, Read};
 use crate::render::RowForm;
 use crate::schema::Schema;
 use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
+use tokio_postgres::Row;
 
 /// What every data handle shares: the executor, the schema and the guard rails.
 pub(crate) struct DataCore {
@@ -267,6 +268,55 @@ impl SessionDb {
         action: &serde_json::Value,
         coerce: bool,
     ) -> Result<Vec<serde_json::Value>> {
+        let (rows, node) = self.json_rows(action, coerce).await?;
+        let mut rows = rows
+            .iter()
+            .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))
+            .collect::<Result<Vec<serde_json::Value>>>()?;
+        finish_rows(&mut rows, &node);
+        Ok(rows)
+    }
+
+    /// The rows of [`select_json`](Self::select_json) as the UTF-8 text of
+    /// a JSON array, ready to send: the same JSON, written straight from
+    /// PostgreSQL's text, with no tree built and none serialized again
+    /// (what the JSON API answers).
+    ///
+    /// ```no_run
+    /// # async fn run(db: trombase_core::SessionDb) -> trombase_core::Result<()> {
+    /// let body: Vec<u8> = db.select_json_text(&serde_json::json!({"table": "notes", "limit": 20})).await?;
+    /// assert!(body.starts_with(b"["));
+    /// # Ok(()) }
+    /// ```
+    pub async fn select_json_text(&self, action: &serde_json::Value) -> Result<Vec<u8>> {
+        self.json_text_with(action, false).await
+    }
+
+    /// [`select_json_text`](Self::select_json_text) for an action decoded
+    /// from a query string (see
+    /// [`select_json_from_query_string`](Self::select_json_from_query_string)).
+    pub async fn select_json_text_from_query_string(&self, action: &serde_json::Value) -> Result<Vec<u8>> {
+        self.json_text_with(action, true).await
+    }
+
+    async fn json_text_with(&self, action: &serde_json::Value, coerce: bool) -> Result<Vec<u8>> {
+        let (rows, node) = self.json_rows(action, coerce).await?;
+        let texts = rows
+            .iter()
+            .map(|row| {
+                row.try_get::<_, JsonText<'_>>(0)
+                    .map(|text| text.0)
+                    .map_err(|e| DatabaseError::new("decoding a JSON row", e).into())
+            })
+            .collect::<Result<Vec<&[u8]>>>()?;
+        let mut body = Vec::with_capacity(texts.iter().map(|t| t.len() + 1).sum::<usize>() + 2);
+        write_json_rows(texts, &node, &mut body)
+            .map_err(|_| DatabaseError::new("decoding a JSON row", "not the JSON the read asked for"))?;
+        Ok(body)
+    }
+
+    /// The rows of a JSON select action, one JSON object each, and its read.
+    async fn json_rows(&self, action: &serde_json::Value, coerce: bool) -> Result<(Vec<Row>, SelectNode)> {
         self.check_session()?;
         if action.get("page").is_some() {
             return Err(crate::Error::validation("page", "asks for a page: read it with `page_json`"));
@@ -274,12 +324,7 @@ impl SessionDb {
         let mut node = self.parse(action, coerce)?;
         let read = self.read(None, RowForm::Json, Some(&self.core.limits.reads));
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        let mut rows = rows
-            .iter()
-            .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))
-            .collect::<Result<Vec<serde_json::Value>>>()?;
-        finish_rows(&mut rows, &node);
-        Ok(rows)
+        Ok((rows, node))
     }
 
     /// A page from a JSON select action with a `page` key (untrusted):

@@ -3,6 +3,7 @@
 //! listing it in [`ALL`].
 
 pub mod auth;
+pub mod http;
 pub mod json_reads;
 pub mod measure;
 pub mod reads;
@@ -106,6 +107,12 @@ pub const ALL: &[Workload] = &[
         name: "auth",
         about: "login time for unknown vs known emails; session lookup vs raw tokio-postgres",
         run: auth::start,
+    },
+    Workload {
+        name: "http",
+        about: "the reference app's select route over loopback HTTP (64 connections) vs a hand-written \
+                axum + tokio-postgres handler: requests per second, app CPU per request",
+        run: http::start,
     },
 ];
 

@@ -316,7 +316,7 @@ impl Api {
                 if action.get("page").is_some() {
                     Response::ok(&db.page_json(&action).await?)
                 } else {
-                    Response::ok(&db.select_json(&action).await?)
+                    Response::json(db.select_json_text(&action).await?)
                 }
             }
             Route::SelectGet => {
@@ -325,12 +325,10 @@ impl Api {
                 if action.get("page").is_some() {
                     Response::ok(&db.page_json_from_query_string(&action).await?)
                 } else {
-                    Response::ok(&db.select_json_from_query_string(&action).await?)
+                    Response::json(db.select_json_text_from_query_string(&action).await?)
                 }
             }
-            Route::OpenApi => {
-                Response { status: 200, body: self.openapi.to_vec(), retry_after: None, allow: None }
-            }
+            Route::OpenApi => Response::json(self.openapi.to_vec()),
         })
     }
 

@@ -30,6 +30,11 @@ impl Response {
         }
     }
 
+    /// A `200` whose body is JSON text already written.
+    pub fn json(body: Vec<u8>) -> Response {
+        Response { status: 200, body, retry_after: None, allow: None }
+    }
+
     /// The response for `err`: its status and [`Error::body`]. Server faults
     /// are logged here with their whole chain and answered with a generic
     /// body.

@@ -5,6 +5,7 @@ mod compare;
 mod guard;
 mod json;
 mod json_rows;
+mod json_text;
 mod page;
 mod predicate;
 mod related;
@@ -16,6 +17,7 @@ pub(crate) use guard::check_patterns;
 pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
 pub(crate) use json_rows::finish_rows;
+pub(crate) use json_text::write_rows as write_json_rows;
 pub(crate) use page::{
     decode_json_page, decode_page, parse_spec as parse_page, plan as page_plan, prepare as prepare_page,
 };
@@ -23,6 +25,7 @@ pub use page::{Cursor, Page, PagePlan, PageSpec, MAX_PAGE_ORDER};
 pub use predicate::{CompareOp, Filter, Predicate};
 pub use related::{Quantifier, RelationFilter};
 pub use select::{AggregateFn, AggregateTerm, Direction, Embed, OrderKey, OrderTerm, SelectNode};
+pub(crate) use shape::JsonText;
 pub use shape::{Cols, ColumnValues, EmbedShape, Grouped, JsonRows, RowShape};
 pub use typed::{
     count, Agg, AggregateSet, ColumnSet, EmbedSpec, GroupedQuery, Order, Ordered, Query, Root, Summable, Via,

@@ -374,7 +374,7 @@ impl<G: ColumnValues, A: ColumnValues> RowShape for Grouped<G, A> {
 }
 
 /// The undecoded text of a `json` or `jsonb` column.
-struct JsonText<'a>(&'a [u8]);
+pub(crate) struct JsonText<'a>(pub(crate) &'a [u8]);
 
 impl<'a> FromSql<'a> for JsonText<'a> {
     fn from_sql(
