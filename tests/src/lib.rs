@@ -125,8 +125,9 @@ async fn connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
+/// `url` with its database name replaced by `name` (put in as is: a name
+/// with characters special in URLs must come percent-encoded).
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),

@@ -3,7 +3,7 @@
 //! tokens and passwords never stored in plain text, resets that cannot be
 //! raced, hashing that does not stall the runtime, and the JSON shapes.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -559,65 +559,106 @@ async fn the_database_holds_no_plaintext_token_or_password() -> TestResult {
     Ok(())
 }
 
-// ---- hashing does not stall the runtime ----
+// ---- hashing holds no pool connection ----
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixteen_concurrent_logins_do_not_stall_other_queries() -> TestResult {
-    // Default (OWASP) argon2 parameters: the real cost.
-    let db = TestDb::new().await;
-    let trom = connect(&db, &Outbox::default(), AuthConfig::default()).await?;
-    trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
-    // The probe uses the simple protocol: no named statement, so it holds
-    // behind a transaction-pooling proxy too.
-    let probe = trom.pool().get().await?;
-    probe.simple_query("SELECT 1").await?;
+/// Sixteen logins at once on a pool of two connections, with tokio's
+/// blocking pool (where hashes run) held back by the test: every login
+/// stops at its hash and cannot finish until the test lets it. All sixteen
+/// still look their user up, and a fresh checkout of the pool answers a
+/// query while none of them has finished. A login that kept its connection
+/// while it waited for or computed its hash would exhaust the pool after two
+/// lookups, and the others (and the query) could not get a connection.
+///
+/// Nothing here depends on how fast the machine is: the order of events is
+/// forced, not timed (the only clock is a generous deadline that matters
+/// only when the property is broken).
+#[test]
+fn sixteen_concurrent_logins_do_not_stall_other_queries() -> TestResult {
+    // One blocking thread, which the test occupies: no hash can run until
+    // it lets go.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let db = TestDb::new().await;
+        let trom = TromBase::builder()
+            .database_url(db.url())
+            .email_sender(Outbox::default())
+            .auth_config(cheap_config())
+            .max_connections(2)
+            .wait_timeout(None)
+            .connect()
+            .await?;
+        trom.create_tables().await?;
+        trom.auth.register_with_username_password(EMAIL, PASSWORD).await?;
+        // Both connections made now (making one may resolve a host name on
+        // the blocking pool).
+        let pool = trom.pool();
+        let (a, b) = tokio::try_join!(pool.get(), pool.get())?;
+        a.simple_query("SELECT 1").await?;
+        b.simple_query("SELECT 1").await?;
+        drop((a, b));
 
-    let started = Instant::now();
-    let done = Arc::new(AtomicBool::new(false));
-    let logins: Vec<_> = (0..16)
-        .map(|i| {
-            let auth = trom.auth.clone();
-            let password = if i % 2 == 0 { PASSWORD } else { "a wrong password" };
-            tokio::spawn(async move { auth.login_with_username_password(EMAIL, password).await })
-        })
-        .collect();
-    let all_done = {
-        let done = Arc::clone(&done);
-        tokio::spawn(async move {
-            let mut outcomes = Vec::new();
-            for login in logins {
-                outcomes.push(login.await);
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (occupied, blocking_pool_full) = tokio::sync::oneshot::channel();
+        let blocker = tokio::task::spawn_blocking(move || {
+            let _ = occupied.send(());
+            let _ = held.recv();
+        });
+        blocking_pool_full.await?;
+
+        let before = trom.statements_executed();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let logins: Vec<_> = (0..16)
+            .map(|i| {
+                let auth = trom.auth.clone();
+                let finished = Arc::clone(&finished);
+                let password = if i % 2 == 0 { PASSWORD } else { "a wrong password" };
+                tokio::spawn(async move {
+                    let result = auth.login_with_username_password(EMAIL, password).await;
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    result
+                })
+            })
+            .collect();
+
+        // Each login looks its user up (a statement) before it hashes.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let lookups = trom.statements_executed() - before;
+            if lookups >= 16 {
+                break;
             }
-            done.store(true, Ordering::SeqCst);
-            outcomes
-        })
-    };
-
-    let (mut worst, mut probes) = (Duration::ZERO, 0);
-    while !done.load(Ordering::SeqCst) {
-        let t = Instant::now();
-        probe.simple_query("SELECT 1").await?;
-        worst = worst.max(t.elapsed());
-        probes += 1;
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let logins_took = started.elapsed();
-    let outcomes = all_done.await?;
-    for (i, outcome) in outcomes.into_iter().enumerate() {
-        let result = outcome?;
-        if i % 2 == 0 {
-            result?;
-        } else {
-            assert_eq!(code(result), AuthErrorCode::InvalidCredentials);
+            assert!(
+                Instant::now() < deadline,
+                "only {lookups} of 16 logins looked their user up on a pool of 2 while their hashes waited: \
+                 the logins keep pool connections while they hash"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-    }
-    eprintln!("16 logins: {logins_took:?}; SELECT 1 worst {worst:?} over {probes} probes");
-    assert!(probes >= 5, "the probe ran {probes} times in {logins_took:?}");
-    assert!(
-        worst < Duration::from_millis(250),
-        "SELECT 1 took up to {worst:?} while 16 logins ran ({probes} probes over {logins_took:?})"
-    );
-    Ok(())
+        // An ordinary query gets a connection and an answer while all
+        // sixteen logins wait for their hashes.
+        let probe = pool.get().await?;
+        probe.simple_query("SELECT 1").await?;
+        drop(probe);
+        assert_eq!(finished.load(Ordering::SeqCst), 0, "a login finished while the hashes were held back");
+
+        // Let the hashes run: every login ends as it should.
+        drop(release);
+        blocker.await?;
+        for (i, login) in logins.into_iter().enumerate() {
+            let result = login.await?;
+            if i % 2 == 0 {
+                result?;
+            } else {
+                assert_eq!(code(result), AuthErrorCode::InvalidCredentials);
+            }
+        }
+        assert_eq!(finished.load(Ordering::SeqCst), 16);
+        Ok(())
+    })
 }
 
 // ---- JSON shapes ----

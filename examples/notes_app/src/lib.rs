@@ -4,12 +4,15 @@
 //! Run with: `bash scripts/run-notes-app.sh` (or `cargo run -p notes_app`
 //! with a `DATABASE_URL`).
 
+pub mod database;
 mod entities;
 
+pub use database::ensure_database;
 pub use entities::{NewNote, Note, User};
 
 use std::future::Future;
 
+use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
@@ -28,11 +31,15 @@ pub async fn connect(database_url: &str) -> trombase::Result<TromBase> {
 }
 
 /// The whole app: the library's JSON API, the UI, JSON errors for the rest,
-/// and a log line per request.
+/// and a trace span per request (logged at DEBUG, under `tower_http`).
+///
+/// `/favicon.ico` answers 204 No Content: the page names an empty icon
+/// (`data:,`), so browsers do not ask, and whoever asks anyway gets no 404.
 pub fn router(trom: TromBase) -> Router {
     Router::new()
         .merge(trombase::api::axum::router(trom))
         .route("/", get(|| async { Html(INDEX_HTML) }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(trombase::api::axum::not_found)
         .layer(axum::middleware::from_fn(trombase::api::axum::json_errors))
         .layer(TraceLayer::new_for_http())

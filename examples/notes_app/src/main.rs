@@ -1,20 +1,27 @@
 //! Run with: `bash scripts/run-notes-app.sh`, or `cargo run -p notes_app`.
 //!
-//! Reads `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`),
+//! Reads `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/notes_app`:
+//! a database of the app's own, created on first start when the server lets
+//! the user create databases; see [`notes_app::ensure_database`]),
 //! `HOST` (default `127.0.0.1`) and `PORT` (default 3000).
+//!
+//! Logs at INFO by default (start-up, shutdown, warnings), not a line per
+//! request. `RUST_LOG` sets the filter: `RUST_LOG=info,tower_http=debug`
+//! adds the per-request lines of tower-http's `TraceLayer`.
 
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=debug".into()))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let database_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/notes_app".into());
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
 
+    notes_app::ensure_database(&database_url).await?;
     let trom = notes_app::connect(&database_url).await?;
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     tracing::info!("notes app listening on http://{}", listener.local_addr()?);
