@@ -7,14 +7,14 @@ use chrono::Utc;
 use crate::exec::{Executor, ReadFrom};
 use crate::mutation::{self, Mutation, Written};
 use crate::query::{
-    decode_json_page, decode_page, finish_rows, parse_page, parse_select, prepare_page, write_json_rows,
-    Cursor, JsonText, Page, PageSpec, Query, ReadLimits, Root, RowShape, SelectNode,
+    columns_write_json, decode_json_page, decode_page, finish_rows, parse_page, parse_select, prepare_page,
+    write_column_rows, write_json_rows, Cursor, JsonText, Page, PageSpec, Query, ReadLimits, Root, RowShape,
+    SelectNode,
 };
 use crate::read::{self, Read};
 use crate::render::RowForm;
 use crate::schema::Schema;
 use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
-use tokio_postgres::Row;
 
 /// What every data handle shares: the executor, the schema and the guard rails.
 pub(crate) struct DataCore {
@@ -268,13 +268,8 @@ impl SessionDb {
         action: &serde_json::Value,
         coerce: bool,
     ) -> Result<Vec<serde_json::Value>> {
-        let (rows, node) = self.json_rows(action, coerce).await?;
-        let mut rows = rows
-            .iter()
-            .map(|row| row.try_get(0).map_err(|e| DatabaseError::new("decoding a JSON row", e).into()))
-            .collect::<Result<Vec<serde_json::Value>>>()?;
-        finish_rows(&mut rows, &node);
-        Ok(rows)
+        let text = self.json_text_with(action, coerce).await?;
+        serde_json::from_slice(&text).map_err(|e| DatabaseError::new("decoding a JSON row", e).into())
     }
 
     /// The rows of [`select_json`](Self::select_json) as the UTF-8 text of
@@ -300,31 +295,32 @@ impl SessionDb {
     }
 
     async fn json_text_with(&self, action: &serde_json::Value, coerce: bool) -> Result<Vec<u8>> {
-        let (rows, node) = self.json_rows(action, coerce).await?;
-        let texts = rows
-            .iter()
-            .map(|row| {
-                row.try_get::<_, JsonText<'_>>(0)
-                    .map(|text| text.0)
-                    .map_err(|e| DatabaseError::new("decoding a JSON row", e).into())
-            })
-            .collect::<Result<Vec<&[u8]>>>()?;
-        let mut body = Vec::with_capacity(texts.iter().map(|t| t.len() + 1).sum::<usize>() + 2);
-        write_json_rows(texts, &node, &mut body)
-            .map_err(|_| DatabaseError::new("decoding a JSON row", "not the JSON the read asked for"))?;
-        Ok(body)
-    }
-
-    /// The rows of a JSON select action, one JSON object each, and its read.
-    async fn json_rows(&self, action: &serde_json::Value, coerce: bool) -> Result<(Vec<Row>, SelectNode)> {
         self.check_session()?;
         if action.get("page").is_some() {
             return Err(crate::Error::validation("page", "asks for a page: read it with `page_json`"));
         }
         let mut node = self.parse(action, coerce)?;
-        let read = self.read(None, RowForm::Json, Some(&self.core.limits.reads));
+        // Rows as columns where the library writes their JSON itself (no
+        // `row_to_json` on the server); aggregates as PostgreSQL's JSON.
+        let form = if columns_write_json(&node) { RowForm::Columns } else { RowForm::Json };
+        let read = self.read(None, form, Some(&self.core.limits.reads));
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        Ok((rows, node))
+        let malformed = |_| DatabaseError::new("decoding a JSON row", "not the JSON the read asked for");
+        let mut body = Vec::with_capacity(256 * rows.len() + 2);
+        if form == RowForm::Columns {
+            write_column_rows(&rows, &node, &mut body).map_err(malformed)?;
+        } else {
+            let texts = rows
+                .iter()
+                .map(|row| {
+                    row.try_get::<_, JsonText<'_>>(0)
+                        .map(|text| text.0)
+                        .map_err(|e| DatabaseError::new("decoding a JSON row", e).into())
+                })
+                .collect::<Result<Vec<&[u8]>>>()?;
+            write_json_rows(texts, &node, &mut body).map_err(malformed)?;
+        }
+        Ok(body)
     }
 
     /// A page from a JSON select action with a `page` key (untrusted):

@@ -31,14 +31,21 @@ pub(crate) fn write_rows<'a>(
         if i > 0 {
             out.push(b',');
         }
-        let mut walk = Walk { text: row, at: 0, out };
-        walk.value(Some(node))?;
-        walk.skip_space();
-        if walk.at != row.len() {
-            return Err(Malformed);
-        }
+        write_value(row, node, out)?;
     }
     out.push(b']');
+    Ok(())
+}
+
+/// Writes one value of PostgreSQL's JSON text (`text`: an embed's column,
+/// its rows of `node`) into `out`, with the same touches.
+pub(super) fn write_value(text: &[u8], node: &SelectNode, out: &mut Vec<u8>) -> Result<(), Malformed> {
+    let mut walk = Walk { text, at: 0, out };
+    walk.value(Some(node))?;
+    walk.skip_space();
+    if walk.at != text.len() {
+        return Err(Malformed);
+    }
     Ok(())
 }
 

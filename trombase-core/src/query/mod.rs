@@ -4,6 +4,7 @@
 mod compare;
 mod guard;
 mod json;
+mod json_columns;
 mod json_rows;
 mod json_text;
 mod page;
@@ -16,6 +17,7 @@ mod typed;
 pub(crate) use guard::check_patterns;
 pub use guard::{filter_terms, max_rows};
 pub use json::{parse_select, ReadLimits};
+pub(crate) use json_columns::{write_rows as write_column_rows, writes as columns_write_json};
 pub(crate) use json_rows::finish_rows;
 pub(crate) use json_text::write_rows as write_json_rows;
 pub(crate) use page::{
