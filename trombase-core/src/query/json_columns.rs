@@ -96,17 +96,14 @@ fn column(row: &Row, i: usize, field: &FieldMeta, out: &mut Vec<u8>) -> Result<(
         FieldKind::I32 => scalar(out, get::<i32>(row, i)?),
         FieldKind::I64 => scalar(out, get::<i64>(row, i)?),
         FieldKind::F64 => match get::<f64>(row, i)? {
-            Some(x) if x.is_nan() => Ok(out.extend_from_slice(b"\"NaN\"")),
-            Some(x) if x.is_infinite() => {
-                Ok(out.extend_from_slice(if x > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" }))
-            }
+            Some(x) if x.is_nan() => put(out, b"\"NaN\""),
+            Some(x) if x.is_infinite() => put(out, if x > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" }),
             // PostgreSQL writes whole numbers below 10^15 without a
             // fraction (`9`, not `9.0`): so does this, so the number reads
             // back as the same JSON number.
             Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
                 if x == 0.0 && x.is_sign_negative() {
-                    out.extend_from_slice(b"-0");
-                    Ok(())
+                    put(out, b"-0")
                 } else {
                     scalar(out, Some(x as i64))
                 }
@@ -121,13 +118,19 @@ fn column(row: &Row, i: usize, field: &FieldMeta, out: &mut Vec<u8>) -> Result<(
                 out.push(b'"');
                 Ok(())
             }
-            None => Ok(out.extend_from_slice(b"null")),
+            None => put(out, b"null"),
         },
         FieldKind::Json => match get::<JsonText<'_>>(row, i)? {
-            Some(text) => Ok(out.extend_from_slice(text.0)),
-            None => Ok(out.extend_from_slice(b"null")),
+            Some(text) => put(out, text.0),
+            None => put(out, b"null"),
         },
     }
+}
+
+/// Bytes written as they are.
+fn put(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), Malformed> {
+    out.extend_from_slice(bytes);
+    Ok(())
 }
 
 /// A string (escaped), a number or a boolean, or `null`.
