@@ -18,7 +18,7 @@ use trombase::prelude::*;
 use super::measure::{median_f64, Target};
 use super::{BoxError, BoxFuture, Context, Report, Section};
 use load::{drive, post, Connection, Load};
-use server::{App, Server};
+use server::{database_cpu_time, App, Server};
 
 /// Connections driving each server (as wrk `-c 64`).
 const CONNECTIONS: usize = 64;
@@ -35,6 +35,7 @@ pub fn start(ctx: &Context) -> BoxFuture<'_, Result<Report, BoxError>> {
 struct Round {
     per_second: f64,
     cpu_per_request: Duration,
+    database_cpu_per_request: Duration,
 }
 
 async fn run(ctx: &Context) -> Result<Report, BoxError> {
@@ -68,7 +69,12 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
     revoking_takes_effect_at_once(ctx, &library).await?;
 
     let rps: Vec<f64> = measured.iter().map(|rounds| median_f64(&per_second(rounds))).collect();
-    let cpu: Vec<f64> = measured.iter().map(|rounds| median_f64(&cpu_micros(rounds))).collect();
+    let cpu: Vec<f64> =
+        measured.iter().map(|rounds| median_f64(&cpu_micros(rounds, |r| r.cpu_per_request))).collect();
+    let database: Vec<f64> = measured
+        .iter()
+        .map(|rounds| median_f64(&cpu_micros(rounds, |r| r.database_cpu_per_request)))
+        .collect();
     let slowdown = rps[1] / rps[0];
     let target = Target::AtMost(1.15);
     let mut section = Section {
@@ -97,7 +103,8 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
             format!(
                 "each server a process of its own (the default multi-threaded runtime) on 2 cores shared with the \
                  load generator and PostgreSQL; {rounds} rounds of {} s per server, interleaved, after {} s of \
-                 warm-up; app CPU: the server process's user + system time over the round ÷ its requests",
+                 warm-up; app CPU: the server process's user + system time over the round ÷ its requests; PostgreSQL \
+                 CPU: the same of every `postgres` process of the machine (the database is local)",
                 length.as_secs_f64(),
                 warm_up.as_secs_f64()
             ),
@@ -107,6 +114,7 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
             "rounds".into(),
             "req/s (median)".into(),
             "app CPU per request (median)".into(),
+            "PostgreSQL CPU per request (median)".into(),
             "req/s ÷ raw".into(),
         ],
         rows: Vec::new(),
@@ -117,6 +125,7 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
             measured[i].len().to_string(),
             format!("{:.0}", rps[i]),
             format!("{:.1} µs", cpu[i]),
+            format!("{:.1} µs", database[i]),
             format!("{:.3}", rps[i] / rps[1]),
         ]);
     }
@@ -124,18 +133,24 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
 }
 
 async fn one_round(server: &Server, requests: &[Vec<u8>], length: Duration) -> Result<Round, BoxError> {
-    let cpu_before = server.cpu_time()?;
+    let (cpu_before, database_before) = (server.cpu_time()?, database_cpu_time()?);
     let load: Load = drive(server.addr, requests, length).await?;
     let cpu = server.cpu_time()?.saturating_sub(cpu_before);
-    Ok(Round { per_second: load.per_second(), cpu_per_request: cpu / load.requests.max(1) as u32 })
+    let database = database_cpu_time()?.saturating_sub(database_before);
+    let n = load.requests.max(1) as u32;
+    Ok(Round {
+        per_second: load.per_second(),
+        cpu_per_request: cpu / n,
+        database_cpu_per_request: database / n,
+    })
 }
 
 fn per_second(rounds: &[Round]) -> Vec<f64> {
     rounds.iter().map(|r| r.per_second).collect()
 }
 
-fn cpu_micros(rounds: &[Round]) -> Vec<f64> {
-    rounds.iter().map(|r| r.cpu_per_request.as_secs_f64() * 1e6).collect()
+fn cpu_micros(rounds: &[Round], of: fn(&Round) -> Duration) -> Vec<f64> {
+    rounds.iter().map(|r| of(r).as_secs_f64() * 1e6).collect()
 }
 
 /// `users` registered users with `per_user` notes each; their session tokens.

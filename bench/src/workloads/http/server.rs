@@ -67,16 +67,35 @@ impl Server {
     /// The CPU time (user and system, all threads) the server has used.
     pub fn cpu_time(&self) -> Result<Duration, BoxError> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // Fields after the command name (which is in parentheses and may
-        // hold spaces): state is field 3, utime and stime fields 14 and 15.
-        let after_name = stat.rsplit_once(')').ok_or("an unreadable /proc stat")?.1;
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        let ticks = |i: usize| -> Result<u64, BoxError> {
-            Ok(fields.get(i - 3).ok_or("a short /proc stat")?.parse::<u64>()?)
-        };
-        // USER_HZ: 100 on every Linux ABI the bench runs on.
-        Ok(Duration::from_millis((ticks(14)? + ticks(15)?) * 10))
+        Ok(process_cpu(&stat).ok_or("an unreadable /proc stat")?.1)
     }
+}
+
+/// The CPU time every process named `postgres` on this machine has used
+/// (the server's backends; meaningful when the database is local).
+pub fn database_cpu_time() -> Result<Duration, BoxError> {
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir("/proc")? {
+        let path = entry?.path().join("stat");
+        // Processes come and go: one gone since the listing counts nothing.
+        let Ok(stat) = std::fs::read_to_string(path) else { continue };
+        if let Some(("postgres", cpu)) = process_cpu(&stat) {
+            total += cpu;
+        }
+    }
+    Ok(total)
+}
+
+/// A `/proc/<pid>/stat` line's command name and CPU time (user + system).
+fn process_cpu(stat: &str) -> Option<(&str, Duration)> {
+    // The command name is in parentheses and may hold spaces; after it,
+    // the state is field 3, utime and stime fields 14 and 15.
+    let (head, after_name) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i - 3)?.parse::<u64>().ok();
+    // USER_HZ: 100 on every Linux ABI the bench runs on.
+    Some((name, Duration::from_millis((ticks(14)? + ticks(15)?) * 10)))
 }
 
 impl Drop for Server {
