@@ -28,16 +28,25 @@ struct Args {
     smoke: bool,
     only: Option<String>,
     list: bool,
+    statement_mode: trombase::StatementMode,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
-    let mut parsed = Args { smoke: false, only: None, list: false };
+    let mut parsed =
+        Args { smoke: false, only: None, list: false, statement_mode: trombase::StatementMode::Cached };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--smoke" => parsed.smoke = true,
             "--list" => parsed.list = true,
             "--only" => parsed.only = Some(args.next().ok_or("--only needs a workload name")?),
+            "--statement-mode" => {
+                parsed.statement_mode = match args.next().as_deref() {
+                    Some("cached") => trombase::StatementMode::Cached,
+                    Some("unnamed") => trombase::StatementMode::Unnamed,
+                    _ => return Err("--statement-mode needs `cached` or `unnamed`".to_owned()),
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -45,7 +54,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     Ok(parsed)
 }
 
-const USAGE: &str = "usage: trombase-bench [--smoke] [--only <name>] [--list]";
+const USAGE: &str =
+    "usage: trombase-bench [--smoke] [--only <name>] [--statement-mode cached|unnamed] [--list]";
 
 fn main() -> ExitCode {
     let raw_args: Vec<String> = std::env::args().skip(1).collect();
@@ -82,7 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&selected, args.smoke)) {
+    match runtime.block_on(run(&selected, args.smoke, args.statement_mode)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench failed: {e}");
@@ -91,11 +101,23 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(selected: &[&Workload], smoke: bool) -> Result<(), BoxError> {
+async fn run(
+    selected: &[&Workload],
+    smoke: bool,
+    statement_mode: trombase::StatementMode,
+) -> Result<(), BoxError> {
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let scratch = ScratchDb::create(&server).await?;
-    let ctx = Context { database_url: scratch.url().to_owned(), smoke, dataset: Default::default() };
+    let ctx = Context {
+        database_url: scratch.url().to_owned(),
+        smoke,
+        statement_mode,
+        dataset: Default::default(),
+    };
+    if statement_mode != trombase::StatementMode::Cached {
+        println!("_the shared dataset's library handle in statement mode {statement_mode:?} (raw references unchanged: prepared statements)_\n");
+    }
     if smoke {
         println!("_smoke run: one iteration each, no warm-up; the numbers mean nothing_\n");
     }
@@ -129,5 +151,8 @@ mod tests {
         assert_eq!(parsed.only.as_deref(), Some("auth"));
         assert!(parse_args(args(&["--only"])).is_err());
         assert!(parse_args(args(&["--fast"])).is_err());
+        let unnamed = parse_args(args(&["--statement-mode", "unnamed"])).expect("valid");
+        assert_eq!(unnamed.statement_mode, trombase::StatementMode::Unnamed);
+        assert!(parse_args(args(&["--statement-mode", "named"])).is_err());
     }
 }

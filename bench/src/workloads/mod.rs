@@ -32,6 +32,9 @@ pub struct Context {
     pub database_url: String,
     /// One iteration of everything, no warm-up: proves the bench runs.
     pub smoke: bool,
+    /// The statement mode of the shared dataset's library handle
+    /// (`--statement-mode`; `Unnamed` is what a pooler needs).
+    pub statement_mode: trombase::StatementMode,
     /// The seeded users and notes the data workloads share, made by the
     /// first of them that runs ([`seed::dataset`]).
     pub dataset: Arc<tokio::sync::OnceCell<Arc<seed::Dataset>>>,

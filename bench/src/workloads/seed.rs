@@ -320,7 +320,7 @@ pub fn builder(url: &str) -> trombase::TromBaseBuilder {
 
 async fn seed(ctx: &Context) -> Result<Dataset, BoxError> {
     let (users_n, per_user) = if ctx.smoke { (20, 10) } else { (1_000, 100) };
-    let trom = builder(&ctx.database_url).connect().await?;
+    let trom = builder(&ctx.database_url).statement_mode(ctx.statement_mode).connect().await?;
     trom.create_tables().await?;
 
     let t0 = Utc::now() - TimeDelta::days(30);

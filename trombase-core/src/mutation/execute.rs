@@ -56,9 +56,12 @@ async fn attempt(
     // A batch of one insert is one statement: it needs no transaction of
     // its own unless its permitter queries (then one opens, lazily). Behind
     // a pooler the transaction carries the statement timeout: always open.
-    let lazy = mutations.len() == 1
-        && matches!(mutations[0].kind, MutationKind::Insert { .. })
-        && !exec.reads_carry_the_timeout();
+    let one_insert = mutations.len() == 1 && matches!(mutations[0].kind, MutationKind::Insert { .. });
+    let lazy = one_insert && !exec.reads_carry_the_timeout();
+    // Behind a pooler, one insert's COMMIT goes right behind it (one round
+    // trip, as an autocommit insert): if the insert fails, the COMMIT
+    // answers ROLLBACK; an answer lost, the outcome is unknown either way.
+    let commit_behind = one_insert && !lazy;
     let batch = Batch::new(&conn, session, now(), returning, lazy);
     let (begun, stepped) = if lazy {
         (Ok(()), steps(&batch, mutations).await)
@@ -73,8 +76,13 @@ async fn attempt(
     // The COMMIT goes once every write has answered: a connection lost
     // before it was sent applied nothing (and the batch is retried); lost
     // after, the outcome is unknown (`CommitUnknown`, never retried).
-    let finished = pipeline.finish().await;
-    let committed = if finished.is_ok() { conn.commit().await } else { Ok(()) };
+    let (finished, committed) = if commit_behind {
+        futures_util::future::join(pipeline.finish(), conn.commit()).await
+    } else {
+        let finished = pipeline.finish().await;
+        let committed = if finished.is_ok() { conn.commit().await } else { Ok(()) };
+        (finished, committed)
+    };
     let mut returned = match (finished, committed) {
         (_, Err(err)) => {
             if matches!(err, crate::Error::CommitUnknown(_)) {
@@ -82,8 +90,9 @@ async fn attempt(
             }
             return Err(err);
         }
-        // An insert that ran on its own, its answer lost: it may be applied.
-        (Err(err), Ok(())) if err.is_connection_lost() && lazy => {
+        // An insert that ran on its own (or with its COMMIT right behind
+        // it), its answer lost: it may be applied.
+        (Err(err), Ok(())) if err.is_connection_lost() && one_insert => {
             conn.discard();
             return Err(crate::CommitUnknownError { source: Some(Box::new(err)) }.into());
         }
