@@ -278,3 +278,62 @@ async fn a_server_restart_fails_requests_cleanly_and_the_client_recovers() {
     data.do_mutations([item("after")]).await.unwrap();
     assert_eq!(data.select(Item::query()).await.unwrap().len(), 2);
 }
+
+/// Pooler-safe mode (unnamed statements, the timeout carried by a
+/// transaction): a batch of one insert sends `BEGIN; SET LOCAL ...`, the
+/// `INSERT` and its `COMMIT` in one round trip. A refused insert makes the
+/// `COMMIT` a rollback (nothing applied, the connection fine); an answer
+/// lost while committing is an unknown outcome, never retried.
+#[tokio::test]
+async fn one_insert_behind_a_pooler_commits_in_one_round_trip_and_fails_cleanly() {
+    let db = TestDb::new().await;
+    let trom = TromBase::builder()
+        .database_url(db.url())
+        .entity::<Item>()
+        .statement_mode(trombase::StatementMode::Unnamed)
+        .max_connections(1)
+        .connect()
+        .await
+        .unwrap();
+    trom.create_tables().await.unwrap();
+    let data = trom.db.with_session(&session_for(DbId::new()));
+    let id = DbId::new();
+    let before = trom.statements_executed();
+    data.do_mutations([Mutation::insert(NewItem { id, label: "first".into() })]).await.unwrap();
+    assert_eq!(trom.statements_executed() - before, 3, "BEGIN (with the timeout), INSERT, COMMIT");
+    let err = data.do_mutations([Mutation::insert(NewItem { id, label: "again".into() })]).await.unwrap_err();
+    assert_eq!(err.http_status(), 409, "{err:?}");
+    assert_eq!(count(&db).await, 1, "nothing of the refused insert");
+    data.do_mutations([item("after")]).await.unwrap();
+    assert_eq!(count(&db).await, 2, "the connection works after the rollback");
+
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.label = 'slow' THEN PERFORM pg_sleep(3); END IF; RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON items DEFERRABLE INITIALLY DEFERRED \
+             FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+        )
+        .await
+        .unwrap();
+    let batch = tokio::spawn({
+        let data = data.clone();
+        async move { data.do_mutations([item("slow")]).await }
+    });
+    let client = db.client().await;
+    let committing = loop {
+        let rows = client
+            .query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'COMMIT' AND state = 'active'", &[&db.name()])
+            .await
+            .unwrap();
+        if let Some(row) = rows.first() {
+            break row.get::<_, i32>(0);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    terminate(&[committing]).await;
+    let err = batch.await.unwrap().unwrap_err();
+    assert!(matches!(err, trombase::Error::CommitUnknown(_)), "{err:?}");
+    data.do_mutations([item("next")]).await.unwrap();
+}

@@ -239,6 +239,36 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
                 truncate(ds).await?;
                 Ok(took)
             }),
+            self_timed(
+                "raw, unnamed INSERT in a transaction carrying a statement timeout, pipelined (pooler-safe)",
+                |i| async move {
+                    let (ids, titles) = new_rows(count, i);
+                    let started = Instant::now();
+                    for (id, title) in ids.iter().zip(&titles) {
+                        let client = ds.trom.pool().get().await?;
+                        let now = now();
+                        let params: [(&(dyn tokio_postgres::types::ToSql + Sync), Type); 6] = [
+                            (id, Type::TEXT),
+                            (title, Type::TEXT),
+                            (&CONTENT, Type::TEXT),
+                            (&user, Type::TEXT),
+                            (&now, Type::TIMESTAMPTZ),
+                            (&now, Type::TIMESTAMPTZ),
+                        ];
+                        let (begun, inserted, committed) = futures_util::join!(
+                            client.batch_execute("BEGIN; SET LOCAL statement_timeout = 30000"),
+                            client.query_typed(INSERT_OPEN, &params),
+                            client.batch_execute("COMMIT"),
+                        );
+                        begun?;
+                        inserted?;
+                        committed?;
+                    }
+                    let took = started.elapsed();
+                    truncate(ds).await?;
+                    Ok(took)
+                },
+            ),
             self_timed("raw, BEGIN + INSERT + COMMIT each", |i| async move {
                 let (ids, titles) = new_rows(count, i);
                 let started = Instant::now();
