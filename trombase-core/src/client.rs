@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
-use crate::auth::tables as auth_tables;
 use crate::auth::{Auth, AuthConfig, DatabaseLimiter, InProcessLimiter, RateLimiter};
 
 /// Where the auth throttling counts live.
@@ -82,20 +81,13 @@ impl TromBase {
     /// Creates the schema's tables (with keys and indexes) and the auth
     /// tables, where missing, in one transaction. Safe to call at every
     /// start-up and from several processes at once.
+    ///
+    /// PostgreSQL's notices about what exists already ("relation ...
+    /// already exists, skipping") are not sent; what exists is logged at
+    /// DEBUG instead (target `trombase::schema`).
     pub async fn create_tables(&self) -> Result<()> {
-        const CONTEXT: &str = "creating tables";
-        let conn = self.core.exec.conn().await?;
-        conn.begin("BEGIN").await?;
-        // Serialise concurrent bootstraps: CREATE ... IF NOT EXISTS races.
-        conn.batch("SELECT pg_advisory_xact_lock(7419001)", CONTEXT).await?;
-        let statements = auth_tables::DDL.iter().map(|s| s.to_string()).chain(self.core.schema.ddl());
-        for statement in statements {
-            if let Err(err) = conn.batch(&statement, CONTEXT).await {
-                conn.rollback().await;
-                return Err(err);
-            }
-        }
-        conn.commit().await
+        let span = crate::trace::schema_span("create_tables");
+        crate::trace::run(span, crate::bootstrap::create_tables(&self.core.exec, &self.core.schema)).await
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use tracing::Span;
 
 use crate::exec::{Executor, ReadFrom};
 use crate::mutation::{self, Mutation, Written};
@@ -14,7 +15,7 @@ use crate::query::{
 use crate::read::{self, Read};
 use crate::render::RowForm;
 use crate::schema::Schema;
-use crate::{AuthError, AuthErrorCode, DatabaseError, Result, Session};
+use crate::{trace, AuthError, AuthErrorCode, DatabaseError, Result, Session};
 
 /// What every data handle shares: the executor, the schema and the guard rails.
 pub(crate) struct DataCore {
@@ -120,8 +121,14 @@ impl SessionDb {
     /// # Ok(()) }
     /// ```
     pub async fn do_mutations(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
-        self.check_session()?;
-        mutation::run(&self.core.exec, &self.session, mutations.into_iter().collect(), false).await.map(drop)
+        let span = trace::mutations_span("mutations");
+        let mutations: Vec<Mutation> = mutations.into_iter().collect();
+        trace::record_batch(&span, mutations.iter().map(Mutation::entity_name), mutations.len());
+        trace::run(span, async {
+            self.check_session()?;
+            mutation::run(&self.core.exec, &self.session, mutations, false).await.map(drop)
+        })
+        .await
     }
 
     /// [`do_mutations`](Self::do_mutations), and what each operation wrote,
@@ -147,8 +154,16 @@ impl SessionDb {
         &self,
         mutations: impl IntoIterator<Item = Mutation>,
     ) -> Result<Vec<Written>> {
-        self.check_session()?;
-        mutation::run(&self.core.exec, &self.session, mutations.into_iter().collect(), true).await
+        let span = trace::mutations_span("mutations");
+        let mutations: Vec<Mutation> = mutations.into_iter().collect();
+        trace::record_batch(&span, mutations.iter().map(Mutation::entity_name), mutations.len());
+        trace::run(span.clone(), async {
+            self.check_session()?;
+            let written = mutation::run(&self.core.exec, &self.session, mutations, true).await?;
+            span.record("rows", written.iter().map(Written::len).sum::<usize>());
+            Ok(written)
+        })
+        .await
     }
 
     /// [`do_mutations`](Self::do_mutations) for the JSON form (untrusted
@@ -159,9 +174,14 @@ impl SessionDb {
     ///   {"action":"delete","table":"notes","id":"<dbid>" | ["<dbid>", ...]}]`.
     /// Anything malformed is a validation error naming the mutation and path.
     pub async fn do_mutations_json(&self, json: &serde_json::Value) -> Result<()> {
-        self.check_session()?;
-        let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
-        mutation::run(&self.core.exec, &self.session, mutations, false).await.map(drop)
+        let span = trace::mutations_span("mutations");
+        trace::run(span.clone(), async {
+            self.check_session()?;
+            let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
+            trace::record_batch(&span, mutations.iter().map(Mutation::entity_name), mutations.len());
+            mutation::run(&self.core.exec, &self.session, mutations, false).await.map(drop)
+        })
+        .await
     }
 
     /// [`do_mutations_json`](Self::do_mutations_json), and what each
@@ -171,10 +191,16 @@ impl SessionDb {
         &self,
         json: &serde_json::Value,
     ) -> Result<Vec<serde_json::Value>> {
-        self.check_session()?;
-        let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
-        let written = mutation::run(&self.core.exec, &self.session, mutations, true).await?;
-        written.iter().map(Written::to_json).collect()
+        let span = trace::mutations_span("mutations");
+        trace::run(span.clone(), async {
+            self.check_session()?;
+            let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
+            trace::record_batch(&span, mutations.iter().map(Mutation::entity_name), mutations.len());
+            let written = mutation::run(&self.core.exec, &self.session, mutations, true).await?;
+            span.record("rows", written.iter().map(Written::len).sum::<usize>());
+            written.iter().map(Written::to_json).collect()
+        })
+        .await
     }
 
     /// A typed read, as one statement however many relations it embeds.
@@ -202,12 +228,17 @@ impl SessionDb {
     /// # Ok(()) }
     /// ```
     pub async fn select<E: crate::Entity, R: RowShape>(&self, query: Query<E, R, Root>) -> Result<Vec<R>> {
-        self.check_session()?;
-        // The permission pass adds row filters to the node; decoding ignores them.
-        let mut node = query.node;
-        let read = self.read(None, RowForm::Columns, None);
-        let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
+        let span = trace::select_span("select", Some(E::META.name));
+        trace::run(span.clone(), async {
+            self.check_session()?;
+            // The permission pass adds row filters to the node; decoding ignores them.
+            let mut node = query.node;
+            let read = self.read(None, RowForm::Columns, None);
+            let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
+            span.record("rows", rows.len());
+            rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
+        })
+        .await
     }
 
     /// One page of a typed read: its rows, the total of rows the read
@@ -235,13 +266,19 @@ impl SessionDb {
         query: Query<E, R, Root>,
         after: Option<&Cursor>,
     ) -> Result<Page<R>> {
-        self.check_session()?;
-        let mut node = query.node;
-        prepare_page(&mut node)?;
-        let spec = PageSpec { after: after.cloned(), total: true };
-        let read = self.read(Some(&spec), RowForm::Columns, None);
-        let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        decode_page(&rows, &node)
+        let span = trace::select_span("page", Some(E::META.name));
+        trace::run(span.clone(), async {
+            self.check_session()?;
+            let mut node = query.node;
+            prepare_page(&mut node)?;
+            let spec = PageSpec { after: after.cloned(), total: true };
+            let read = self.read(Some(&spec), RowForm::Columns, None);
+            let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
+            let page = decode_page(&rows, &node)?;
+            span.record("rows", page.rows.len());
+            Ok(page)
+        })
+        .await
     }
 
     /// A read from the JSON select action of HTTP clients (untrusted), e.g.
@@ -268,8 +305,12 @@ impl SessionDb {
         action: &serde_json::Value,
         coerce: bool,
     ) -> Result<Vec<serde_json::Value>> {
-        let text = self.json_text_with(action, coerce).await?;
-        serde_json::from_slice(&text).map_err(|e| DatabaseError::new("decoding a JSON row", e).into())
+        let span = trace::select_span("select", None);
+        trace::run(span.clone(), async {
+            let text = self.json_text_traced(action, coerce, &span).await?;
+            serde_json::from_slice(&text).map_err(|e| DatabaseError::new("decoding a JSON row", e).into())
+        })
+        .await
     }
 
     /// The rows of [`select_json`](Self::select_json) as the UTF-8 text of
@@ -295,16 +336,29 @@ impl SessionDb {
     }
 
     async fn json_text_with(&self, action: &serde_json::Value, coerce: bool) -> Result<Vec<u8>> {
+        let span = trace::select_span("select", None);
+        trace::run(span.clone(), self.json_text_traced(action, coerce, &span)).await
+    }
+
+    /// The JSON text of a select, in its span (`span` gets its entity and rows).
+    async fn json_text_traced(
+        &self,
+        action: &serde_json::Value,
+        coerce: bool,
+        span: &Span,
+    ) -> Result<Vec<u8>> {
         self.check_session()?;
         if action.get("page").is_some() {
             return Err(crate::Error::validation("page", "asks for a page: read it with `page_json`"));
         }
         let mut node = self.parse(action, coerce)?;
+        span.record("entity", node.entity.meta().name);
         // Rows as columns where the library writes their JSON itself (no
         // `row_to_json` on the server); aggregates as PostgreSQL's JSON.
         let form = if columns_write_json(&node) { RowForm::Columns } else { RowForm::Json };
         let read = self.read(None, form, Some(&self.core.limits.reads));
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
+        span.record("rows", rows.len());
         let malformed = |_| DatabaseError::new("decoding a JSON row", "not the JSON the read asked for");
         let mut body = Vec::with_capacity(256 * rows.len() + 2);
         if form == RowForm::Columns {
@@ -345,15 +399,21 @@ impl SessionDb {
         action: &serde_json::Value,
         coerce: bool,
     ) -> Result<Page<serde_json::Value>> {
-        self.check_session()?;
-        let spec = parse_page(action.get("page").unwrap_or(&serde_json::Value::Null), coerce)?;
-        let mut node = self.parse(action, coerce)?;
-        prepare_page(&mut node)?;
-        let read = self.read(Some(&spec), RowForm::Json, Some(&self.core.limits.reads));
-        let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        let mut page = decode_json_page(&rows, &node, spec.total)?;
-        finish_rows(&mut page.rows, &node);
-        Ok(page)
+        let span = trace::select_span("page", None);
+        trace::run(span.clone(), async {
+            self.check_session()?;
+            let spec = parse_page(action.get("page").unwrap_or(&serde_json::Value::Null), coerce)?;
+            let mut node = self.parse(action, coerce)?;
+            span.record("entity", node.entity.meta().name);
+            prepare_page(&mut node)?;
+            let read = self.read(Some(&spec), RowForm::Json, Some(&self.core.limits.reads));
+            let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
+            let mut page = decode_json_page(&rows, &node, spec.total)?;
+            finish_rows(&mut page.rows, &node);
+            span.record("rows", page.rows.len());
+            Ok(page)
+        })
+        .await
     }
 
     fn parse(&self, action: &serde_json::Value, coerce: bool) -> Result<SelectNode> {

@@ -3,9 +3,54 @@
 //!
 //! The flow is one way: schema metadata ([`schema`]) -> query IR ([`query`])
 //! -> SQL rendering ([`render`]) -> execution.
+//!
+//! # Tracing
+//!
+//! Each call is a [`tracing`] span at INFO, disabled (and free) when no
+//! subscriber wants it:
+//!
+//! - `trombase.select` (target `trombase::select`): [`SessionDb::select`],
+//!   [`page`](SessionDb::page), [`select_json`](SessionDb::select_json),
+//!   [`select_json_text`](SessionDb::select_json_text),
+//!   [`page_json`](SessionDb::page_json) and their query-string forms.
+//!   Fields `action` (`select`, `page`), `entity`, `rows`, `statements`,
+//!   `duration_ms`.
+//! - `trombase.mutations` (target `trombase::mutations`): the
+//!   [`do_mutations`](SessionDb::do_mutations) family. Fields `action`
+//!   (`mutations`), `entity` (the batch's entities, comma-separated),
+//!   `operations`, `rows` (the `_returning` forms), `statements`,
+//!   `duration_ms`.
+//! - `trombase.auth` (target `trombase::auth`): each [`Auth`] call. Fields
+//!   `action` (`register`, `login`, `logout`, `session`, `require_session`,
+//!   `request_password_reset`, `reset_password`, `change_password`,
+//!   `sessions`, `end_all_sessions`, `request_email_verification`,
+//!   `verify_email`, `email_verified`), `statements`, `duration_ms`.
+//! - `trombase.schema` (target `trombase::schema`):
+//!   [`TromBase::create_tables`]. Fields `action`, `statements`,
+//!   `duration_ms`.
+//!
+//! `statements` counts what the call itself sent (as
+//! [`TromBase::statements_executed`] counts), whatever runs beside it;
+//! `duration_ms` is its wall time in fractional milliseconds. Inside the
+//! span, a denial is a DEBUG event `permission denied` (target
+//! `trombase::permit`: `entity`, `action`, `permitter`), and a failure a
+//! `call failed` event (target `trombase`: `error` kind, `status`,
+//! `operation`, `code`, `path`, `constraint`, `context`, `sqlstate` as they
+//! apply), at DEBUG for the caller's mistakes and denials, at WARN for
+//! server faults. `create_tables` asks PostgreSQL for no notices ("already
+//! exists, skipping", which the driver logs at INFO) and logs what existed
+//! at DEBUG.
+//!
+//! Never recorded: values. No row contents, filter values or parameters, no
+//! passwords, hashes, tokens, email addresses, session or user ids, and no
+//! message that may quote them (a permitter's, a validation error's, the
+//! database's). The exceptions are deliberate: [`LogEmailSender`], the
+//! default sender, writes emails to the log (a development tool), and the
+//! JSON API logs a server fault's whole chain ([`Error::report`]) at ERROR.
 
 pub mod api;
 mod auth;
+mod bootstrap;
 mod client;
 mod db;
 mod dbid;
@@ -25,6 +70,7 @@ pub mod render;
 pub mod schema;
 mod session;
 mod sql;
+mod trace;
 mod value;
 
 pub use auth::tables::{

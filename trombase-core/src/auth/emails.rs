@@ -57,7 +57,8 @@ pub(super) fn verification(to: &str, token: &str, link_prefix: Option<&str>, ttl
 
 pub(super) async fn send(sender: &dyn EmailSender, email: &Email, kind: &'static str) {
     if let Err(error) = sender.send(email).await {
-        tracing::warn!(target: "trombase::auth", kind, to = %email.to, error = %error, "sending an email failed");
+        // Never the address (nor the body, which may hold a token).
+        tracing::warn!(target: "trombase::auth", kind, error = %error, "sending an email failed");
     }
 }
 

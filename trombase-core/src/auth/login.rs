@@ -47,51 +47,54 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn login_with_username_password(&self, email: &str, password: &str) -> Result<SignedIn> {
-        let input_email = email;
-        let limits = self.config.rate_limits;
-        let client_key = self.client_key("login");
-        if let Some(key) = &client_key {
-            self.throttle(key, limits.login_failures_per_client, false).await?;
-        }
-        let Some(email) = email_address::normalize(email) else {
-            return Err(self.login_failed(None, client_key.as_deref()).await);
-        };
-        let email_key = format!("login:email:{email}");
-        self.throttle(&email_key, limits.login_failures_per_email, false).await?;
-        if !password::within_max_len(password) {
-            return Err(self.login_failed(Some(&email_key), client_key.as_deref()).await);
-        }
-        // The connection goes back to the pool before hashing, so a burst of
-        // logins does not hold connections while they wait for the CPU.
-        let earlier = email_address::earlier_spellings(input_email, &email);
-        let forms = store::EmailForms { canonical: &email, earlier: &earlier };
-        let found = store::user_with_hash(&self.exec.conn().await?, &forms).await?;
-        let (user, stored, matches) = match found {
-            Some((user, stored)) => {
-                let matches = self.passwords.verify(password, Some(&stored)).await?;
-                (Some(user), Some(stored), matches)
+        crate::trace::run(crate::trace::auth_span("login"), async {
+            let input_email = email;
+            let limits = self.config.rate_limits;
+            let client_key = self.client_key("login");
+            if let Some(key) = &client_key {
+                self.throttle(key, limits.login_failures_per_client, false).await?;
             }
-            None => (None, None, self.passwords.verify(password, None).await?),
-        };
-        let (Some(user), Some(stored), true) = (user, stored, matches) else {
-            return Err(self.login_failed(Some(&email_key), client_key.as_deref()).await);
-        };
-        self.limiter.clear(&email_key).await?;
-        if self.config.email_verification == EmailVerification::Required
-            && !store::email_verified(&self.exec.conn().await?, user.id, &user.email).await?
-        {
-            return Err(Error::Auth(AuthError::new(
-                AuthErrorCode::EmailNotVerified,
-                "verify your email address before signing in",
-            )));
-        }
-        if self.passwords.needs_rehash(&stored) {
-            let fresh = self.passwords.hash(password).await?;
-            store::replace_password_hash(&self.exec.conn().await?, user.id, &stored, &fresh).await?;
-        }
-        let session =
-            store::insert_session(&self.exec.conn().await?, user.id, self.config.session_ttl).await?;
-        Ok(SignedIn { user, session })
+            let Some(email) = email_address::normalize(email) else {
+                return Err(self.login_failed(None, client_key.as_deref()).await);
+            };
+            let email_key = format!("login:email:{email}");
+            self.throttle(&email_key, limits.login_failures_per_email, false).await?;
+            if !password::within_max_len(password) {
+                return Err(self.login_failed(Some(&email_key), client_key.as_deref()).await);
+            }
+            // The connection goes back to the pool before hashing, so a burst of
+            // logins does not hold connections while they wait for the CPU.
+            let earlier = email_address::earlier_spellings(input_email, &email);
+            let forms = store::EmailForms { canonical: &email, earlier: &earlier };
+            let found = store::user_with_hash(&self.exec.conn().await?, &forms).await?;
+            let (user, stored, matches) = match found {
+                Some((user, stored)) => {
+                    let matches = self.passwords.verify(password, Some(&stored)).await?;
+                    (Some(user), Some(stored), matches)
+                }
+                None => (None, None, self.passwords.verify(password, None).await?),
+            };
+            let (Some(user), Some(stored), true) = (user, stored, matches) else {
+                return Err(self.login_failed(Some(&email_key), client_key.as_deref()).await);
+            };
+            self.limiter.clear(&email_key).await?;
+            if self.config.email_verification == EmailVerification::Required
+                && !store::email_verified(&self.exec.conn().await?, user.id, &user.email).await?
+            {
+                return Err(Error::Auth(AuthError::new(
+                    AuthErrorCode::EmailNotVerified,
+                    "verify your email address before signing in",
+                )));
+            }
+            if self.passwords.needs_rehash(&stored) {
+                let fresh = self.passwords.hash(password).await?;
+                store::replace_password_hash(&self.exec.conn().await?, user.id, &stored, &fresh).await?;
+            }
+            let session =
+                store::insert_session(&self.exec.conn().await?, user.id, self.config.session_ttl).await?;
+            Ok(SignedIn { user, session })
+        })
+        .await
     }
 
     /// Counts a failed login against the email and the client; the error

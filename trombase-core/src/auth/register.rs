@@ -29,35 +29,41 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn register_with_username_password(&self, email: &str, password: &str) -> Result<SignedIn> {
-        let input_email = email;
-        let email = email_address::normalize(email).ok_or_else(|| {
-            Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
-        })?;
-        password::check_new(password)?;
-        if let Some(key) = self.client_key("register") {
-            self.throttle(&key, self.config.rate_limits.registrations_per_client, true).await?;
-        }
-        // A cheap early answer that spares a hash; the insert below is what
-        // settles a race.
-        let earlier = email_address::earlier_spellings(input_email, &email);
-        let forms = store::EmailForms { canonical: &email, earlier: &earlier };
-        if store::email_taken(&self.exec.conn().await?, &forms).await? {
-            return Err(username_taken());
-        }
-        let password_hash = self.passwords.hash(password).await?;
+        crate::trace::run(crate::trace::auth_span("register"), async {
+            let input_email = email;
+            let email = email_address::normalize(email).ok_or_else(|| {
+                Error::Auth(AuthError::new(
+                    AuthErrorCode::InvalidAuthInput,
+                    "the email must be a valid address",
+                ))
+            })?;
+            password::check_new(password)?;
+            if let Some(key) = self.client_key("register") {
+                self.throttle(&key, self.config.rate_limits.registrations_per_client, true).await?;
+            }
+            // A cheap early answer that spares a hash; the insert below is what
+            // settles a race.
+            let earlier = email_address::earlier_spellings(input_email, &email);
+            let forms = store::EmailForms { canonical: &email, earlier: &earlier };
+            if store::email_taken(&self.exec.conn().await?, &forms).await? {
+                return Err(username_taken());
+            }
+            let password_hash = self.passwords.hash(password).await?;
 
-        let tx = self.exec.conn().await?;
-        tx.begin("BEGIN").await?;
-        let user = store::insert_user(&tx, &email, &password_hash).await?.ok_or_else(username_taken)?;
-        let session = store::insert_session(&tx, user.id, self.config.session_ttl).await?;
-        tx.commit().await?;
-        drop(tx);
+            let tx = self.exec.conn().await?;
+            tx.begin("BEGIN").await?;
+            let user = store::insert_user(&tx, &email, &password_hash).await?.ok_or_else(username_taken)?;
+            let session = store::insert_session(&tx, user.id, self.config.session_ttl).await?;
+            tx.commit().await?;
+            drop(tx);
 
-        emails::send(&*self.email, &emails::welcome(&user.email), "welcome").await;
-        if self.config.email_verification != EmailVerification::Off {
-            self.send_verification(&user).await?;
-        }
-        Ok(SignedIn { user, session })
+            emails::send(&*self.email, &emails::welcome(&user.email), "welcome").await;
+            if self.config.email_verification != EmailVerification::Off {
+                self.send_verification(&user).await?;
+            }
+            Ok(SignedIn { user, session })
+        })
+        .await
     }
 }
 

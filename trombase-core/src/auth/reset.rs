@@ -32,34 +32,40 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn request_password_reset(&self, email: &str) -> Result<ResetRequested> {
-        let input_email = email;
-        let email = email_address::normalize(email).ok_or_else(|| {
-            Error::Auth(AuthError::new(AuthErrorCode::InvalidAuthInput, "the email must be a valid address"))
-        })?;
-        let limits = self.config.rate_limits;
-        if let Some(key) = self.client_key("reset") {
-            self.throttle(&key, limits.reset_requests_per_client, true).await?;
-        }
-        // Past the per-address cap the answer stays "accepted" (it says
-        // nothing about accounts) and nothing is recorded or sent.
-        match self.throttle(&format!("reset:email:{email}"), limits.reset_emails_per_email, true).await {
-            Err(Error::Auth(e)) if e.code == AuthErrorCode::RateLimited => {
-                return Ok(ResetRequested::ACCEPTED)
+        crate::trace::run(crate::trace::auth_span("request_password_reset"), async {
+            let input_email = email;
+            let email = email_address::normalize(email).ok_or_else(|| {
+                Error::Auth(AuthError::new(
+                    AuthErrorCode::InvalidAuthInput,
+                    "the email must be a valid address",
+                ))
+            })?;
+            let limits = self.config.rate_limits;
+            if let Some(key) = self.client_key("reset") {
+                self.throttle(&key, limits.reset_requests_per_client, true).await?;
             }
-            other => other?,
-        }
-        let earlier = email_address::earlier_spellings(input_email, &email);
-        let forms = store::EmailForms { canonical: &email, earlier: &earlier };
-        let token = token::generate();
-        let ttl = self.config.reset_ttl;
-        let recorded =
-            store::insert_reset_for_email(&self.exec.conn().await?, &forms, &token.hash, ttl).await?;
-        if recorded {
-            let prefix = self.config.reset_link_prefix.as_deref();
-            let message = emails::password_reset(&email, &token.text, prefix, ttl.as_secs().div_ceil(60));
-            emails::send(&*self.email, &message, "password reset").await;
-        }
-        Ok(ResetRequested::ACCEPTED)
+            // Past the per-address cap the answer stays "accepted" (it says
+            // nothing about accounts) and nothing is recorded or sent.
+            match self.throttle(&format!("reset:email:{email}"), limits.reset_emails_per_email, true).await {
+                Err(Error::Auth(e)) if e.code == AuthErrorCode::RateLimited => {
+                    return Ok(ResetRequested::ACCEPTED)
+                }
+                other => other?,
+            }
+            let earlier = email_address::earlier_spellings(input_email, &email);
+            let forms = store::EmailForms { canonical: &email, earlier: &earlier };
+            let token = token::generate();
+            let ttl = self.config.reset_ttl;
+            let recorded =
+                store::insert_reset_for_email(&self.exec.conn().await?, &forms, &token.hash, ttl).await?;
+            if recorded {
+                let prefix = self.config.reset_link_prefix.as_deref();
+                let message = emails::password_reset(&email, &token.text, prefix, ttl.as_secs().div_ceil(60));
+                emails::send(&*self.email, &message, "password reset").await;
+            }
+            Ok(ResetRequested::ACCEPTED)
+        })
+        .await
     }
 
     /// Completes a password reset: sets `new_password` for the token's user
@@ -80,25 +86,28 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn validate_password_reset(&self, token: &str, new_password: &str) -> Result<SignedIn> {
-        let hash = token::parse(token).ok_or_else(invalid_reset_token)?;
-        password::check_new(new_password)?;
-        // An unlocked look first, so a bad token costs no hash and the hash
-        // is computed without holding a lock or a connection.
-        if store::live_reset(&self.exec.conn().await?, &hash, false).await?.is_none() {
-            return Err(invalid_reset_token());
-        }
-        let password_hash = self.passwords.hash(new_password).await?;
+        crate::trace::run(crate::trace::auth_span("reset_password"), async {
+            let hash = token::parse(token).ok_or_else(invalid_reset_token)?;
+            password::check_new(new_password)?;
+            // An unlocked look first, so a bad token costs no hash and the hash
+            // is computed without holding a lock or a connection.
+            if store::live_reset(&self.exec.conn().await?, &hash, false).await?.is_none() {
+                return Err(invalid_reset_token());
+            }
+            let password_hash = self.passwords.hash(new_password).await?;
 
-        let tx = self.exec.conn().await?;
-        tx.begin("BEGIN").await?;
-        // Locked: a concurrent use waits here, then finds the token used.
-        let user_id = store::live_reset(&tx, &hash, true).await?.ok_or_else(invalid_reset_token)?;
-        let user = store::set_password(&tx, user_id, &password_hash).await?;
-        store::use_resets_of(&tx, user_id).await?;
-        store::end_sessions_of(&tx, user_id).await?;
-        let session = store::insert_session(&tx, user_id, self.config.session_ttl).await?;
-        tx.commit().await?;
-        Ok(SignedIn { user, session })
+            let tx = self.exec.conn().await?;
+            tx.begin("BEGIN").await?;
+            // Locked: a concurrent use waits here, then finds the token used.
+            let user_id = store::live_reset(&tx, &hash, true).await?.ok_or_else(invalid_reset_token)?;
+            let user = store::set_password(&tx, user_id, &password_hash).await?;
+            store::use_resets_of(&tx, user_id).await?;
+            store::end_sessions_of(&tx, user_id).await?;
+            let session = store::insert_session(&tx, user_id, self.config.session_ttl).await?;
+            tx.commit().await?;
+            Ok(SignedIn { user, session })
+        })
+        .await
     }
 }
 

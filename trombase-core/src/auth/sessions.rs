@@ -21,6 +21,11 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn get_session_by_token(&self, token: &str) -> Result<Option<Session>> {
+        crate::trace::run(crate::trace::auth_span("session"), self.session_of(token)).await
+    }
+
+    /// The live session of `token`, if any (untraced: each caller is a span).
+    async fn session_of(&self, token: &str) -> Result<Option<Session>> {
         let Some(hash) = token::parse(token) else {
             return Ok(None);
         };
@@ -39,16 +44,20 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn require_session(&self, token: &str) -> Result<Session> {
-        self.get_session_by_token(token).await?.ok_or_else(|| {
-            let whole_header = token.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "));
-            let message = if whole_header {
-                "no live session for this token (pass the token itself, not the whole `Authorization` \
-                 value: `trombase::api::session_token` reads it from the headers)"
-            } else {
-                "no live session for this token"
-            };
-            Error::Auth(AuthError::new(AuthErrorCode::SessionNotFound, message))
+        crate::trace::run(crate::trace::auth_span("require_session"), async {
+            self.session_of(token).await?.ok_or_else(|| {
+                let whole_header =
+                    token.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "));
+                let message = if whole_header {
+                    "no live session for this token (pass the token itself, not the whole `Authorization` \
+                     value: `trombase::api::session_token` reads it from the headers)"
+                } else {
+                    "no live session for this token"
+                };
+                Error::Auth(AuthError::new(AuthErrorCode::SessionNotFound, message))
+            })
         })
+        .await
     }
 
     /// Logs out: ends the session of `token`. `invalidated` says whether a
@@ -64,10 +73,13 @@ impl Auth {
     /// # Ok(()) }
     /// ```
     pub async fn invalidate_session_token(&self, token: &str) -> Result<LogoutResult> {
-        let Some(hash) = token::parse(token) else {
-            return Ok(LogoutResult { invalidated: false });
-        };
-        let invalidated = store::end_session(&self.exec.conn().await?, &hash).await?;
-        Ok(LogoutResult { invalidated })
+        crate::trace::run(crate::trace::auth_span("logout"), async {
+            let Some(hash) = token::parse(token) else {
+                return Ok(LogoutResult { invalidated: false });
+            };
+            let invalidated = store::end_session(&self.exec.conn().await?, &hash).await?;
+            Ok(LogoutResult { invalidated })
+        })
+        .await
     }
 }

@@ -218,9 +218,11 @@ impl Executor {
         }
     }
 
-    /// Counts statements sent.
+    /// Counts statements sent (and, for the traced call running in this
+    /// task, its own: [`crate::trace`]).
     pub(crate) fn count(&self, n: u64) {
         self.statements.fetch_add(n, Ordering::Relaxed);
+        crate::trace::sent(n);
     }
 
     /// Reads that went to a replica so far.

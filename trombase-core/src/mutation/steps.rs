@@ -15,7 +15,7 @@ use tokio_postgres::Row;
 
 use super::pipeline::{Answer, Pipeline};
 use crate::exec::{Conn, Prepared};
-use crate::permit::{EntityHandle, ErasedOp, Verdict};
+use crate::permit::{Action, EntityHandle, ErasedOp, Verdict};
 use crate::render::mutation as render;
 use crate::render::{kind_array_type, kind_type, Param};
 use crate::schema::{EntityMeta, FieldMeta, Managed};
@@ -73,8 +73,14 @@ impl<'a> Batch<'a> {
     /// The permitter of `entity`, asked about `op`, with the SQL handle of
     /// the batch (whose queries see every write before them).
     async fn judge(&self, entity: EntityHandle, op: ErasedOp<'_>) -> Result<()> {
+        let action = match op {
+            ErasedOp::Read { .. } => Action::Read,
+            ErasedOp::Create { .. } => Action::Create,
+            ErasedOp::Update { .. } => Action::Update,
+            ErasedOp::Delete { .. } => Action::Delete,
+        };
         let sql = Sql::with_before(self.conn, self);
-        allow(entity.check(self.session, &sql, op).await?)
+        allow(entity, action, entity.check(self.session, &sql, op).await?)
     }
 
     /// An insert: the create permitter, then the row held back with the
@@ -431,11 +437,16 @@ fn as_id(value: &Value) -> Option<DbId> {
     }
 }
 
-fn allow(verdict: Verdict) -> Result<()> {
+fn allow(entity: EntityHandle, action: Action, verdict: Verdict) -> Result<()> {
+    let name = entity.meta.name;
     match verdict {
         Verdict::Allow => Ok(()),
-        Verdict::Deny(err) => Err(err.into()),
+        Verdict::Deny(err) => {
+            crate::trace::denied(name, action.as_str(), entity.declared_actions().contains(&action));
+            Err(err.into())
+        }
         Verdict::Filter(_) => {
+            crate::trace::filter_on_write(name, action.as_str());
             Err(PermissionError::new("a row filter only answers reads; writes need allow or deny").into())
         }
     }

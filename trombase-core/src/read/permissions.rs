@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use crate::error::SchemaError;
-use crate::permit::{EntityHandle, ErasedOp, Verdict};
+use crate::permit::{Action, EntityHandle, ErasedOp, Verdict};
 use crate::query::{Predicate, RelationFilter, SelectNode};
 use crate::schema::{FieldMeta, RelationMeta, Schema};
 use crate::{Error, Result, Session, Sql};
@@ -63,9 +63,14 @@ pub(super) async fn apply(
                 // A rule that looks through rows the reader may not read
                 // sees none of them, as PostgreSQL's policies do.
                 Verdict::Deny(_) if asked > by_caller => {
+                    crate::trace::denied_to_rule(name);
                     filters.insert(name, Predicate::Or(Vec::new()));
                 }
-                Verdict::Deny(err) => return Err(Error::Permission(err)),
+                Verdict::Deny(err) => {
+                    let declared = t.handle.declared_actions().contains(&Action::Read);
+                    crate::trace::denied(name, "read", declared);
+                    return Err(Error::Permission(err));
+                }
                 Verdict::Filter(predicate) => {
                     for related in predicate.related() {
                         touch_related(&mut touched, schema, related)?;
