@@ -393,9 +393,29 @@ macro_rules! reads_suite {
                 expected.sort_by_key(|r| r["authorId"].as_str().unwrap().to_owned());
                 assert_eq!(rows, expected);
 
+                // The documented typed forms (`Agg`): rows are counted by the
+                // entity, every other aggregate is a method of its field; the
+                // same numbers as the JSON form above.
+                let typed = db
+                    .select(Post::query().aggregate((
+                        Post::count_rows(),
+                        Post::ID.count(),
+                        Post::BODY.count(),
+                        Post::AUTHOR_ID.count_distinct(),
+                        Post::STARS.sum(),
+                        Post::VIEW_COUNT.sum(),
+                        Post::SCORE.avg(),
+                        Post::TITLE.min(),
+                    )))
+                    .await
+                    .unwrap();
+                assert_eq!(typed[0].values, (4, 4, 2, 2, Some(14), Some(1160), Some(3.375), Some("Alpha".to_owned())));
+                let named = Post::query().aggregate((Post::count_rows().named("n"), Post::VIEW_COUNT.max().named("most")));
+                let rows = db.select(named.clone()).await.unwrap();
+                assert_eq!(named.json(&rows).to_values(), [json!({"n": 4, "most": 1000})]);
                 let typed = db
                     .select(Post::query().filter(Post::PUBLISHED.eq(true)).aggregate((
-                        count(),
+                        Post::count_rows(),
                         Post::STARS.sum(),
                         Post::SCORE.avg(),
                         Post::VIEW_COUNT.max(),
@@ -404,8 +424,15 @@ macro_rules! reads_suite {
                     .await
                     .unwrap();
                 assert_eq!(typed[0].values, (3, Some(11), Some(11.0 / 3.0), Some(1000), 2));
+                // The free `count()` is `count_rows` under its older name.
+                let old = db.select(Post::query().aggregate((count(),))).await.unwrap();
+                assert_eq!(old[0].values, (4,));
                 let typed = db
-                    .select(Post::query().group_by((Post::PUBLISHED,)).aggregate((count(), Post::SCORE.sum(), Post::TITLE.min())))
+                    .select(Post::query().group_by((Post::PUBLISHED,)).aggregate((
+                        Post::count_rows(),
+                        Post::SCORE.sum(),
+                        Post::TITLE.min(),
+                    )))
                     .await
                     .unwrap();
                 let mut groups: Vec<(bool, i64, Option<f64>, Option<String>)> =
@@ -453,7 +480,7 @@ macro_rules! reads_suite {
                 let json = ann.select_json(&json!({"table": "authors", "with": {"posts": {"columns": ["id"]}}})).await.unwrap();
                 assert_eq!(json.iter().map(|a| a["posts"].as_array().unwrap().len()).sum::<usize>(), 3);
                 // Counts and sums see only Ann's rows too, at the root and nested.
-                let total = ann.select(Post::query().aggregate((count(), Post::VIEW_COUNT.sum()))).await.unwrap();
+                let total = ann.select(Post::query().aggregate((Post::count_rows(), Post::VIEW_COUNT.sum()))).await.unwrap();
                 assert_eq!(total[0].values, (3, Some(160)));
                 let nested = ann
                     .select_json(&json!({"table": "authors", "with": {"posts": {"aggregates": {"n": {"fn": "count"}}}}}))
@@ -932,7 +959,7 @@ mod typescript_behaviours {
             .select(
                 Post::query()
                     .group_by((Post::AUTHOR_ID,))
-                    .aggregate((trombase::query::count(),))
+                    .aggregate((Post::count_rows(),))
                     .order_by_aggregate(0, trombase::query::Direction::Asc),
             )
             .await
@@ -942,7 +969,7 @@ mod typescript_behaviours {
         let err = db
             .select(
                 Post::query()
-                    .aggregate((trombase::query::count(),))
+                    .aggregate((Post::count_rows(),))
                     .order_by_aggregate(3, trombase::query::Direction::Asc),
             )
             .await

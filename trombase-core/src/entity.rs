@@ -62,6 +62,13 @@ pub trait Entity: Sized + Send + Sync + 'static {
         crate::query::Query::new()
     }
 
+    /// `count(*)`: the number of rows, as an aggregate of a typed read,
+    /// `Note::query().aggregate((Note::count_rows(),))`. The other aggregates
+    /// are methods of the fields (see [`Agg`](crate::query::Agg)).
+    fn count_rows() -> crate::query::Agg<Self, i64> {
+        crate::query::Agg::count_rows()
+    }
+
     /// Asks this entity's permitter for `op`'s action. Actions the entity
     /// declares no permitter for are denied.
     fn permit<'a>(

@@ -111,3 +111,131 @@ impl<T: NotNullFieldType> FieldType for Option<T> {
         }
     }
 }
+
+/// A value a field whose non-null type is `T` compares with
+/// (`Note::TITLE.eq("x")`): a value of `T` itself, and for text `&str` and
+/// `&String` too. There are no other conversions, so a comparison with a
+/// value of another type (a number with text, a [`DbId`] with text) does not
+/// compile. A nullable field compares with values of its inner type;
+/// `is_null()` tests for null.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{T}` compares with values of that type, not with `{Self}`",
+    label = "expected `{T}`",
+    note = "a field compares with a value of its own type (text fields also take `&str`), with no implicit conversion; a nullable field compares with its inner type, and `is_null()` tests for null"
+)]
+pub trait CompareWith<T> {
+    /// The value as the field's type.
+    fn into_field_value(self) -> T;
+}
+
+/// A value field of type `T` may be set to (`Note::TITLE.set("x")`): a value
+/// of `T`; for text `&str` and `&String` too; for a nullable field, a value
+/// of its inner type, an `Option` of it, or `None`. There are no other
+/// conversions.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{T}` is set to a value of that type, not to `{Self}`",
+    label = "expected `{T}`",
+    note = "a field takes a value of its own type (text fields also take `&str`), with no implicit conversion; a nullable field also takes a value of its inner type, or `None`"
+)]
+pub trait SetTo<T> {
+    /// The value as the field's type.
+    fn into_field_value(self) -> T;
+}
+
+// The impls are hidden from the errors' lists of what does qualify
+// (`do_not_recommend`, which compilers before 1.85 do not know and skip):
+// the notes above say it in fewer words.
+macro_rules! same_type_values {
+    ($($ty:ty),*) => {$(
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl CompareWith<$ty> for $ty {
+            fn into_field_value(self) -> $ty {
+                self
+            }
+        }
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl SetTo<$ty> for $ty {
+            fn into_field_value(self) -> $ty {
+                self
+            }
+        }
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl SetTo<Option<$ty>> for $ty {
+            fn into_field_value(self) -> Option<$ty> {
+                Some(self)
+            }
+        }
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl SetTo<Option<$ty>> for Option<$ty> {
+            fn into_field_value(self) -> Option<$ty> {
+                self
+            }
+        }
+    )*};
+}
+
+same_type_values!(String, i16, i32, i64, f64, bool, DateTime<Utc>, serde_json::Value, DbId);
+
+macro_rules! text_values {
+    ($($ty:ty),*) => {$(
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl CompareWith<String> for $ty {
+            fn into_field_value(self) -> String {
+                self.to_owned()
+            }
+        }
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl SetTo<String> for $ty {
+            fn into_field_value(self) -> String {
+                self.to_owned()
+            }
+        }
+        #[allow(unknown_or_malformed_diagnostic_attributes)]
+        #[diagnostic::do_not_recommend]
+        impl SetTo<Option<String>> for $ty {
+            fn into_field_value(self) -> Option<String> {
+                Some(self.to_owned())
+            }
+        }
+    )*};
+}
+
+text_values!(&str, &String);
+
+#[allow(unknown_or_malformed_diagnostic_attributes)]
+#[diagnostic::do_not_recommend]
+impl<J> CompareWith<Json<J>> for Json<J> {
+    fn into_field_value(self) -> Json<J> {
+        self
+    }
+}
+
+#[allow(unknown_or_malformed_diagnostic_attributes)]
+#[diagnostic::do_not_recommend]
+impl<J> SetTo<Json<J>> for Json<J> {
+    fn into_field_value(self) -> Json<J> {
+        self
+    }
+}
+
+#[allow(unknown_or_malformed_diagnostic_attributes)]
+#[diagnostic::do_not_recommend]
+impl<J> SetTo<Option<Json<J>>> for Json<J> {
+    fn into_field_value(self) -> Option<Json<J>> {
+        Some(self)
+    }
+}
+
+#[allow(unknown_or_malformed_diagnostic_attributes)]
+#[diagnostic::do_not_recommend]
+impl<J> SetTo<Option<Json<J>>> for Option<Json<J>> {
+    fn into_field_value(self) -> Option<Json<J>> {
+        self
+    }
+}

@@ -91,8 +91,8 @@ pub use error::{
     NotFoundError, PermissionError, Result, SchemaError, ValidationError,
 };
 pub use exec::{StatementMode, MAX_CACHED_SQL, MAX_CACHED_STATEMENTS, MAX_PARAMS};
-pub use field_ref::{Field, Many, One, Relation};
-pub use field_type::{FieldType, NotNullFieldType};
+pub use field_ref::{Field, Immutable, Managed, Many, NotImmutable, NotManaged, One, Relation, Settable};
+pub use field_type::{CompareWith, FieldType, NotNullFieldType, SetTo};
 pub use json::Json;
 pub use json_body::parse_json_body;
 pub use mutation::{Assignment, Mutation, Written};
@@ -109,7 +109,14 @@ pub mod __private {
     pub use crate::schema::{
         Casing, EntityMeta, FieldMeta, JunctionMeta, Managed, RelationKind, RelationMeta,
     };
-    pub use crate::{DbId, Field, FieldType, Many, NewRow, One, Relation, Result, Session, Sql, Value};
+    pub use crate::{
+        DbId, Field, FieldType, Many, NewRow, NotNullFieldType, One, Relation, Result, Session, Sql, Value,
+    };
+
+    /// The access markers of generated field references.
+    pub mod access {
+        pub use crate::field_ref::{Immutable, Managed, Settable};
+    }
     pub use chrono::{DateTime, Utc};
     pub use futures_util::future::BoxFuture;
     pub use serde;
@@ -138,28 +145,28 @@ pub mod __private {
     }
 
     /// A field's metadata, in const context.
-    pub const fn field_meta<E: EntityParts, T>(field: Field<E, T>) -> &'static FieldMeta {
+    pub const fn field_meta<E: EntityParts, T, A>(field: Field<E, T, A>) -> &'static FieldMeta {
         &E::FIELDS[field.index()]
     }
 
     /// The logical name of a field, in const context.
-    pub const fn field_name<E: EntityParts, T>(field: Field<E, T>) -> &'static str {
+    pub const fn field_name<E: EntityParts, T, A>(field: Field<E, T, A>) -> &'static str {
         E::FIELDS[field.index()].name
     }
 
-    /// Compiles only when a relation's two columns hold the same kind of
-    /// value (a nullable foreign key may reference a non-null key).
-    pub fn relation_key<A, B, K: RelationKey<R>, R>(_foreign_key: Field<A, K>, _key: Field<B, R>) {}
+    /// The Rust types of a relation's foreign key and of the key it
+    /// references, for the check the derive generates next to it (a trait
+    /// with the error in the user's words).
+    pub struct KeyTypes<F, K>(std::marker::PhantomData<fn() -> (F, K)>);
 
-    /// A foreign key of type `Self` can reference a key of type `R`.
-    #[diagnostic::on_unimplemented(
-        message = "a relation's columns must hold the same kind of value: `{Self}` cannot reference `{R}`",
-        label = "the foreign key and the key it references differ in type"
-    )]
-    pub trait RelationKey<R> {}
-
-    impl<T: crate::NotNullFieldType> RelationKey<T> for T {}
-    impl<T: crate::NotNullFieldType> RelationKey<T> for Option<T> {}
+    /// The types of two fields, unified at once (so neither is inferred
+    /// from the other, and a mismatch is reported by the derive's check).
+    pub const fn key_types<A, B, F, K, FA, KA>(
+        _foreign_key: Field<A, F, FA>,
+        _key: Field<B, K, KA>,
+    ) -> KeyTypes<F, K> {
+        KeyTypes(std::marker::PhantomData)
+    }
 
     /// Takes the next value of a row being built from values.
     pub fn take_value<T: FieldType>(values: &mut impl Iterator<Item = Value>, name: &str) -> Result<T> {

@@ -52,7 +52,7 @@ async fn list(
 async fn totals(db: SessionDb) -> trombase::Result<web::Json<Vec<serde_json::Value>>> {
     let totals = Expense::query()
         .group_by((Expense::CATEGORY,))
-        .aggregate((Expense::AMOUNT_CENTS.sum().named("totalCents"), count().named("count")))
+        .aggregate((Expense::AMOUNT_CENTS.sum().named("totalCents"), Expense::count_rows().named("count")))
         .order_by_aggregate(0, Direction::Desc);
     let rows = db.select(totals.clone()).await?;
     Ok(web::Json(totals.json(&rows).to_values()))

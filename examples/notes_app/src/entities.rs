@@ -2,6 +2,7 @@
 //! notes, with one ownership rule for every action on notes.
 
 use trombase::prelude::*;
+use trombase::Immutable;
 
 /// A user, as the auth system stores them. The entity maps onto the library's
 /// own `trom_auth_users` table (`sql_table`), exposing only the id, the email
@@ -48,14 +49,15 @@ pub struct Note {
 
 /// Rows that belong to a user.
 pub trait Owned: Entity {
-    /// The owner field, for read filters.
-    const OWNER: Field<Self, DbId>;
+    /// The owner field, for read filters (immutable: no update moves a row
+    /// to another owner).
+    const OWNER: Field<Self, DbId, Immutable>;
     /// The owner of this row.
     fn owner(&self) -> DbId;
 }
 
 impl Owned for Note {
-    const OWNER: Field<Self, DbId> = Note::USER_ID;
+    const OWNER: Field<Self, DbId, Immutable> = Note::USER_ID;
     fn owner(&self) -> DbId {
         self.user_id
     }

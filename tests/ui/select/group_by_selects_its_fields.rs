@@ -24,5 +24,5 @@ pub struct Note {
 
 fn main() {
     // Group-by fields are the selected columns: a grouped read cannot select others.
-    let _ = Note::query().group_by((Note::USER_ID,)).aggregate((count(),)).columns((Note::TITLE,));
+    let _ = Note::query().group_by((Note::USER_ID,)).aggregate((Note::count_rows(),)).columns((Note::TITLE,));
 }

@@ -17,6 +17,8 @@ pub use written::Written;
 
 use std::marker::PhantomData;
 
+use crate::field_ref::{NotImmutable, NotManaged};
+use crate::field_type::SetTo;
 use crate::permit::EntityHandle;
 use crate::schema::FieldMeta;
 use crate::{DbId, Entity, Field, FieldType, NewRow, Value};
@@ -100,7 +102,10 @@ impl Mutation {
     /// id: `Mutation::upsert_on(Setting::KEY, NewSetting { .. })`. An
     /// existing row keeps its id. A field that is neither unique nor the id
     /// is refused when the batch runs.
-    pub fn upsert_on<E: Entity, T: FieldType, N: NewRow<Entity = E>>(on: Field<E, T>, row: N) -> Mutation {
+    pub fn upsert_on<E: Entity, T: FieldType, A, N: NewRow<Entity = E>>(
+        on: Field<E, T, A>,
+        row: N,
+    ) -> Mutation {
         Mutation::upsert_with(EntityHandle::of::<E>(), on.meta(), row.into_values())
     }
 
@@ -143,10 +148,32 @@ pub struct Assignment<E> {
     marker: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity, T: FieldType> Field<E, T> {
+impl<E: Entity, T: FieldType, A> Field<E, T, A> {
     /// The assignment `field = value`, for [`Mutation::update`]. The value must
-    /// have the field's type.
-    pub fn set(self, value: impl Into<T>) -> Assignment<E> {
-        Assignment { field: self.meta(), value: value.into().to_value(), marker: PhantomData }
+    /// have the field's type ([`SetTo`]: text also takes `&str`, a nullable
+    /// field a value of its inner type or `None`; nothing else converts).
+    ///
+    /// Only a [`Settable`](crate::Settable) field has it: setting an
+    /// `#[field(immutable)]` field or a managed one (`id`, `created_at`,
+    /// `updated_at`) does not compile. (The JSON API, whose input is
+    /// untrusted, refuses them when the batch is validated.)
+    ///
+    /// ```compile_fail
+    /// # use trombase::prelude::*;
+    /// # #[derive(Entity)]
+    /// # #[entity(table = "notes")]
+    /// # pub struct Note {
+    /// #     pub id: DbId,
+    /// #     #[field(immutable)] pub user_id: DbId,
+    /// #     pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc>,
+    /// # }
+    /// // error: this field of `Note` is immutable: it cannot be set in an update
+    /// let _ = Mutation::update(DbId::new(), [Note::USER_ID.set(DbId::new())]);
+    /// ```
+    pub fn set(self, value: impl SetTo<T>) -> Assignment<E>
+    where
+        A: NotImmutable<E> + NotManaged<E>,
+    {
+        Assignment { field: self.meta(), value: value.into_field_value().to_value(), marker: PhantomData }
     }
 }

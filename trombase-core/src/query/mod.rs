@@ -1,5 +1,10 @@
 //! The query IR: plain data describing reads, with no SQL text; and the
 //! typed builder that produces it.
+//!
+//! In the typed builder ([`Query`]), filters are methods of the fields
+//! (`Note::TITLE.eq("x")`, values of the field's type only: [`CompareWith`](crate::CompareWith)),
+//! and so are aggregates but the row count (`Note::count_rows()`,
+//! `Note::STARS.sum()`: the table on [`Agg`]).
 
 mod compare;
 mod guard;

@@ -141,8 +141,9 @@ impl<E: Entity, V> Query<E, E, V> {
         self.retype()
     }
 
-    /// Aggregates over the rows: `.aggregate((count(), Note::STARS.sum()))`
-    /// gives one row `Grouped { group: (), values: (i64, Option<i64>) }`.
+    /// Aggregates over the rows: `.aggregate((Note::count_rows(), Note::STARS.sum()))`
+    /// gives one row `Grouped { group: (), values: (i64, Option<i64>) }`
+    /// (the aggregates are listed on [`Agg`]).
     pub fn aggregate<A: AggregateSet<E>>(self, aggregates: A) -> Query<E, Grouped<(), A::Values>, V> {
         self.group_by(()).aggregate(aggregates)
     }
@@ -182,7 +183,7 @@ impl<E: Entity, G: ColumnValues, V> GroupedQuery<E, G, V> {
 impl<E: Entity, G, A, V> Query<E, Grouped<G, A>, V> {
     /// Orders the groups by their `position`-th aggregate (0 for the first
     /// of the tuple given to `aggregate`): "top 10 users by note count" is
-    /// `Note::query().group_by((Note::USER_ID,)).aggregate((count(),))
+    /// `Note::query().group_by((Note::USER_ID,)).aggregate((Note::count_rows(),))
     /// .order_by_aggregate(0, Direction::Desc).limit(10)`. A position past
     /// the aggregates is a validation error when the query runs.
     pub fn order_by_aggregate(mut self, position: usize, direction: Direction) -> Self {
@@ -254,7 +255,7 @@ pub struct Order<E> {
     marker: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity, T: FieldType> Field<E, T> {
+impl<E: Entity, T: FieldType, A> Field<E, T, A> {
     /// Smallest first.
     pub fn asc(self) -> Order<E> {
         Order {
@@ -287,8 +288,8 @@ pub trait ColumnSet<E> {
 }
 
 macro_rules! column_set {
-    ($($t:ident $i:tt),*) => {
-        impl<E: Entity, $($t: FieldType),*> ColumnSet<E> for ($(Field<E, $t>,)*) {
+    ($($t:ident $a:ident $i:tt),*) => {
+        impl<E: Entity, $($t: FieldType, $a),*> ColumnSet<E> for ($(Field<E, $t, $a>,)*) {
             type Values = ($($t,)*);
             fn fields(&self) -> Vec<&'static FieldMeta> {
                 vec![$(self.$i.meta()),*]
@@ -304,19 +305,71 @@ impl<E: Entity> ColumnSet<E> for () {
     }
 }
 
-column_set!(A 0);
-column_set!(A 0, B 1);
-column_set!(A 0, B 1, C 2);
-column_set!(A 0, B 1, C 2, D 3);
-column_set!(A 0, B 1, C 2, D 3, F 4);
-column_set!(A 0, B 1, C 2, D 3, F 4, G 5);
-column_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6);
-column_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7);
+column_set!(A A0 0);
+column_set!(A A0 0, B A1 1);
+column_set!(A A0 0, B A1 1, C A2 2);
+column_set!(A A0 0, B A1 1, C A2 2, D A3 3);
+column_set!(A A0 0, B A1 1, C A2 2, D A3 3, F A4 4);
+column_set!(A A0 0, B A1 1, C A2 2, D A3 3, F A4 4, G A5 5);
+column_set!(A A0 0, B A1 1, C A2 2, D A3 3, F A4 4, G A5 5, H A6 6);
+column_set!(A A0 0, B A1 1, C A2 2, D A3 3, F A4 4, G A5 5, H A6 6, I A7 7);
 
 // ---- aggregates ----
 
-/// An aggregate over entity `E` producing a `T`: `count()`,
-/// `Note::STARS.sum()`, `Note::USER_ID.count_distinct()`.
+/// An aggregate over entity `E` producing a `T`, for
+/// [`Query::aggregate`] (over all the rows the session may read) and
+/// [`GroupedQuery::aggregate`] (per group).
+///
+/// Counting rows is a function of the entity; every other aggregate is a
+/// method of the field it reads:
+///
+/// | SQL | Typed | Result |
+/// |---|---|---|
+/// | `count(*)` | `Note::count_rows()` | `i64` |
+/// | `count(field)` (non-null values) | `Note::BODY.count()` | `i64` |
+/// | `count(DISTINCT field)` | `Note::USER_ID.count_distinct()` | `i64` |
+/// | `sum(field)` (numbers) | `Note::STARS.sum()` | `Option<i64>` (`Option<f64>` for `f64`) |
+/// | `avg(field)` (numbers) | `Note::STARS.avg()` | `Option<f64>` |
+/// | `min(field)`, `max(field)` (ordered types) | `Note::CREATED_AT.min()`, `.max()` | `Option<T>` |
+///
+/// `sum`, `avg`, `min` and `max` are `None` over no rows. [`named`](Agg::named)
+/// gives an aggregate its key in the JSON form of the rows. (The free
+/// function [`count`] is `count_rows` under its older name.)
+///
+/// ```no_run
+/// # use trombase::prelude::*;
+/// # #[derive(Entity)] #[entity(table = "notes")]
+/// # pub struct Note { pub id: DbId, pub body: Option<String>, pub stars: i32, pub user_id: DbId, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+/// # async fn run(db: trombase::SessionDb) -> trombase::Result<()> {
+/// // Over every note the session may read: one row.
+/// let totals = db
+///     .select(Note::query().aggregate((
+///         Note::count_rows(),
+///         Note::BODY.count(),
+///         Note::USER_ID.count_distinct(),
+///         Note::STARS.sum(),
+///         Note::STARS.avg(),
+///         Note::CREATED_AT.max(),
+///     )))
+///     .await?;
+/// let (notes, with_body, authors, stars, mean, latest) = totals[0].values;
+/// # let _: (i64, i64, i64, Option<i64>, Option<f64>, Option<DateTime<Utc>>) = (notes, with_body, authors, stars, mean, latest);
+///
+/// // Per author, most notes first.
+/// let per_user = db
+///     .select(
+///         Note::query()
+///             .group_by((Note::USER_ID,))
+///             .aggregate((Note::count_rows().named("notes"), Note::STARS.sum().named("stars")))
+///             .order_by_aggregate(0, Direction::Desc),
+///     )
+///     .await?;
+/// for row in &per_user {
+///     let ((user_id,), (notes, stars)) = (row.group, row.values);
+///     # let _ = (user_id, notes, stars);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Agg<E, T> {
     term: AggregateTerm,
@@ -342,9 +395,17 @@ impl<E, T> Agg<E, T> {
     }
 }
 
-/// `count(*)`: the number of rows.
+impl<E: Entity> Agg<E, i64> {
+    /// `count(*)`: the number of rows; what [`Entity::count_rows`] gives.
+    pub fn count_rows() -> Self {
+        Agg::new(AggregateFn::Count, None, false)
+    }
+}
+
+/// `count(*)`: the number of rows. The same as [`Entity::count_rows`]
+/// (`Note::count_rows()`), which names the entity; kept for existing code.
 pub fn count<E: Entity>() -> Agg<E, i64> {
-    Agg::new(AggregateFn::Count, None, false)
+    Agg::count_rows()
 }
 
 /// Numbers that can be summed and averaged; `Sum` is the type of the sum.
@@ -375,7 +436,7 @@ impl Ordered for f64 {}
 impl Ordered for crate::DbId {}
 impl Ordered for chrono::DateTime<chrono::Utc> {}
 
-impl<E: Entity, T: FieldType> Field<E, T> {
+impl<E: Entity, T: FieldType, A> Field<E, T, A> {
     /// `count(field)`: rows where the field is not null.
     pub fn count(self) -> Agg<E, i64> {
         Agg::new(AggregateFn::Count, Some(self.meta()), false)
@@ -387,7 +448,7 @@ impl<E: Entity, T: FieldType> Field<E, T> {
     }
 }
 
-impl<E: Entity, T: FieldType> Field<E, T>
+impl<E: Entity, T: FieldType, A> Field<E, T, A>
 where
     T::Inner: Summable,
 {
@@ -402,7 +463,7 @@ where
     }
 }
 
-impl<E: Entity, T: FieldType> Field<E, T>
+impl<E: Entity, T: FieldType, A> Field<E, T, A>
 where
     T::Inner: Ordered,
 {
@@ -443,3 +504,5 @@ aggregate_set!(A 0, B 1, C 2);
 aggregate_set!(A 0, B 1, C 2, D 3);
 aggregate_set!(A 0, B 1, C 2, D 3, F 4);
 aggregate_set!(A 0, B 1, C 2, D 3, F 4, G 5);
+aggregate_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6);
+aggregate_set!(A 0, B 1, C 2, D 3, F 4, G 5, H 6, I 7);

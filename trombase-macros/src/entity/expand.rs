@@ -111,25 +111,62 @@ fn meta_const(entity: &Entity) -> TokenStream {
     }
 }
 
-/// The field references of each foreign key a relation stands on:
-/// (referencing field, referenced field); two for a many-via relation (its
-/// junction references both sides).
-fn relation_keys(owner: &syn::Ident, relation: &Relation) -> Vec<(TokenStream, TokenStream)> {
+/// One foreign key a relation stands on, for the check that its two sides
+/// hold the same kind of value.
+struct KeyPair {
+    /// The referencing field's reference (`Note::USER_ID`) and how the user
+    /// wrote it (`user_id`, `NoteTag.tag_id`).
+    foreign_key: (TokenStream, String),
+    /// The referenced field's reference and how the user wrote it.
+    key: (TokenStream, String),
+    /// Where the user named each side, in the `#[relation(...)]` attribute.
+    spans: (proc_macro2::Span, proc_macro2::Span),
+}
+
+/// The foreign keys a relation stands on: one, two for a many-via relation
+/// (its junction references both sides).
+fn relation_keys(owner: &syn::Ident, relation: &Relation) -> Vec<KeyPair> {
     let target = &relation.target;
-    let fk = const_for(&relation.foreign_key);
-    let key = const_for(&relation.key);
+    let target_name = path_text(target);
+    let (fk, key) = (&relation.foreign_key, &relation.key);
+    let (fk_const, key_const) = (const_for(fk), const_for(key));
     match (&relation.kind, &relation.junction) {
         (RelationKind::ManyVia, Some(j)) => {
-            let (junction, to_owner, to_target) =
-                (&j.path, const_for(&j.owner_field), const_for(&j.target_field));
+            let junction = &j.path;
+            let junction_name = path_text(junction);
+            let (to_owner, to_target) = (const_for(&j.owner_field), const_for(&j.target_field));
             vec![
-                (quote!(#junction::#to_owner), quote!(#owner::#key)),
-                (quote!(#junction::#to_target), quote!(#target::#fk)),
+                KeyPair {
+                    foreign_key: (quote!(#junction::#to_owner), format!("{junction_name}.{}", j.owner_field)),
+                    key: (quote!(#owner::#key_const), key.to_string()),
+                    spans: (j.owner_field.span(), key.span()),
+                },
+                KeyPair {
+                    foreign_key: (
+                        quote!(#junction::#to_target),
+                        format!("{junction_name}.{}", j.target_field),
+                    ),
+                    key: (quote!(#target::#fk_const), format!("{target_name}.{fk}")),
+                    spans: (j.target_field.span(), fk.span()),
+                },
             ]
         }
-        (RelationKind::PointsTo, _) => vec![(quote!(#owner::#fk), quote!(#target::#key))],
-        _ => vec![(quote!(#target::#fk), quote!(#owner::#key))],
+        (RelationKind::PointsTo, _) => vec![KeyPair {
+            foreign_key: (quote!(#owner::#fk_const), fk.to_string()),
+            key: (quote!(#target::#key_const), format!("{target_name}.{key}")),
+            spans: (fk.span(), key.span()),
+        }],
+        _ => vec![KeyPair {
+            foreign_key: (quote!(#target::#fk_const), format!("{target_name}.{fk}")),
+            key: (quote!(#owner::#key_const), key.to_string()),
+            spans: (fk.span(), key.span()),
+        }],
     }
+}
+
+/// A path as the user wrote it, without the spaces of its token form.
+fn path_text(path: &syn::Path) -> String {
+    quote::ToTokens::to_token_stream(path).to_string().replace(' ', "")
 }
 
 fn relation_meta(owner: &syn::Ident, relation: &Relation) -> TokenStream {
@@ -316,10 +353,17 @@ fn reference_consts(entity: &Entity) -> TokenStream {
     let ident = entity.ident;
     let fields = entity.fields.iter().enumerate().map(|(i, f)| {
         let (konst, ty) = (&f.const_ident, f.ty);
-        let doc = format!("The field `{}` (`{}`), for typed queries and mutations.", f.ident, f.name);
+        let (access, what) = match (f.managed, f.immutable) {
+            (Some(_), _) => {
+                (quote!(__tb::access::Managed), "; managed by the library, an update cannot set it")
+            }
+            (None, true) => (quote!(__tb::access::Immutable), "; immutable, an update cannot set it"),
+            (None, false) => (quote!(__tb::access::Settable), ""),
+        };
+        let doc = format!("The field `{}` (`{}`), for typed queries and mutations{what}.", f.ident, f.name);
         quote_spanned! {ty.span()=>
             #[doc = #doc]
-            pub const #konst: __tb::Field<#ident, #ty> = __tb::Field::__new(#i);
+            pub const #konst: __tb::Field<#ident, #ty, #access> = __tb::Field::__new(#i);
         }
     });
     let relations = entity.relations.iter().enumerate().map(|(i, r)| {
@@ -357,17 +401,53 @@ fn type_checks(entity: &Entity) -> TokenStream {
         };
         Some(quote_spanned!(ty.span()=> let _: fn(&#ident) -> &#expected = |e: &#ident| &e.#field;))
     });
-    let relations = entity.relations.iter().flat_map(|r| {
-        relation_keys(ident, r)
-            .into_iter()
-            .map(|(fk, key)| quote_spanned!(r.name.span()=> __tb::relation_key(#fk, #key);))
-    });
+    let relations = entity.relations.iter().flat_map(|r| relation_key_checks(ident, r));
     quote! {
         const _: fn() = || {
             #(#managed)*
-            #(#relations)*
         };
+
+        #(#relations)*
     }
+}
+
+/// For each foreign key of a relation, a trait saying in the user's words
+/// which two fields differ, implemented for the pairs of types that may
+/// reference each other (the same type; a nullable foreign key to a non-null
+/// key), and a use of it on the two fields. A mismatch is reported on the
+/// fields' names in the `#[relation(...)]` attribute.
+fn relation_key_checks(owner: &syn::Ident, relation: &Relation) -> Vec<TokenStream> {
+    relation_keys(owner, relation)
+        .into_iter()
+        .enumerate()
+        .map(|(i, pair)| {
+            let check = format_ident!("__RelationKeys{}{}", heck::ToUpperCamelCase::to_upper_camel_case(relation.name.to_string().as_str()), i);
+            let message = format!(
+                "relation `{}`: `{}` is of type `{{Self}}` but `{}` is of type `{{K}}`; the keys of a relation must have the same type",
+                relation.name, pair.foreign_key.1, pair.key.1
+            );
+            let label = format!("`{}` cannot reference `{}`", pair.foreign_key.1, pair.key.1);
+            let note = "a foreign key has the type of the key it references, or `Option` of it for an optional relation";
+            let ((fk, _), (key, _), (fk_span, key_span)) = (pair.foreign_key, pair.key, pair.spans);
+            let head = quote_spanned!(fk_span=> __tb::key_types);
+            let args = quote_spanned!(key_span=> (#fk, #key));
+            let call = quote_spanned!(fk_span=> relation_keys_match(#head #args));
+            quote! {
+                #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+                trait #check<K> {}
+                #[allow(unknown_or_malformed_diagnostic_attributes)]
+                #[diagnostic::do_not_recommend]
+                impl<T: __tb::NotNullFieldType> #check<T> for T {}
+                #[allow(unknown_or_malformed_diagnostic_attributes)]
+                #[diagnostic::do_not_recommend]
+                impl<T: __tb::NotNullFieldType> #check<T> for ::core::option::Option<T> {}
+                const _: fn() = || {
+                    fn relation_keys_match<F: #check<K>, K>(_: __tb::KeyTypes<F, K>) {}
+                    #call;
+                };
+            }
+        })
+        .collect()
 }
 
 fn const_for(field: &syn::Ident) -> syn::Ident {
