@@ -69,6 +69,37 @@ async fn count(db: &TestDb) -> i64 {
     db.client().await.query_one("SELECT count(*) FROM items", &[]).await.unwrap().get(0)
 }
 
+/// A deferred trigger makes COMMIT itself take a while when a row labelled
+/// `slow` was inserted, so the connection can be cut while the COMMIT is
+/// unanswered.
+async fn slow_commits(db: &TestDb) {
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.label = 'slow' THEN PERFORM pg_sleep(3); END IF; RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON items DEFERRABLE INITIALLY DEFERRED \
+             FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+        )
+        .await
+        .unwrap();
+}
+
+/// The backend of `db` running a COMMIT, once there is one.
+async fn committing_backend(db: &TestDb) -> i32 {
+    let client = db.client().await;
+    loop {
+        let rows = client
+            .query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'COMMIT' AND state = 'active'", &[&db.name()])
+            .await
+            .unwrap();
+        if let Some(row) = rows.first() {
+            return row.get::<_, i32>(0);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn connections_dropped_while_idle_never_surface_and_a_batch_cut_before_commit_is_retried() {
     let db = TestDb::new().await;
@@ -107,36 +138,14 @@ async fn a_connection_lost_during_commit_is_reported_as_an_unknown_outcome() {
     let db = TestDb::new().await;
     let trom = TromBase::builder().database_url(db.url()).entity::<Item>().connect().await.unwrap();
     trom.create_tables().await.unwrap();
-    // A deferred trigger makes COMMIT itself take a while, so the
-    // connection can be cut while the COMMIT is unanswered.
-    db.client()
-        .await
-        .batch_execute(
-            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN IF NEW.label = 'slow' THEN PERFORM pg_sleep(3); END IF; RETURN NULL; END $$; \
-             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON items DEFERRABLE INITIALLY DEFERRED \
-             FOR EACH ROW EXECUTE FUNCTION slow_commit()",
-        )
-        .await
-        .unwrap();
+    slow_commits(&db).await;
     let data = trom.db.with_session(&session_for(DbId::new()));
     let batch = tokio::spawn({
         let data = data.clone();
         // Two inserts: a batch of one insert runs without a transaction.
         async move { data.do_mutations([item("slow"), item("other")]).await }
     });
-    let client = db.client().await;
-    let committing = loop {
-        let rows = client
-            .query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'COMMIT' AND state = 'active'", &[&db.name()])
-            .await
-            .unwrap();
-        if let Some(row) = rows.first() {
-            break row.get::<_, i32>(0);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    terminate(&[committing]).await;
+    terminate(&[committing_backend(&db).await]).await;
     let err = batch.await.unwrap().unwrap_err();
     assert!(matches!(err, trombase::Error::CommitUnknown(_)), "{err:?}");
     assert_eq!(err.name(), "CommitUnknownError");
@@ -307,32 +316,12 @@ async fn one_insert_behind_a_pooler_commits_in_one_round_trip_and_fails_cleanly(
     data.do_mutations([item("after")]).await.unwrap();
     assert_eq!(count(&db).await, 2, "the connection works after the rollback");
 
-    db.client()
-        .await
-        .batch_execute(
-            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN IF NEW.label = 'slow' THEN PERFORM pg_sleep(3); END IF; RETURN NULL; END $$; \
-             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON items DEFERRABLE INITIALLY DEFERRED \
-             FOR EACH ROW EXECUTE FUNCTION slow_commit()",
-        )
-        .await
-        .unwrap();
+    slow_commits(&db).await;
     let batch = tokio::spawn({
         let data = data.clone();
         async move { data.do_mutations([item("slow")]).await }
     });
-    let client = db.client().await;
-    let committing = loop {
-        let rows = client
-            .query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'COMMIT' AND state = 'active'", &[&db.name()])
-            .await
-            .unwrap();
-        if let Some(row) = rows.first() {
-            break row.get::<_, i32>(0);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    terminate(&[committing]).await;
+    terminate(&[committing_backend(&db).await]).await;
     let err = batch.await.unwrap().unwrap_err();
     assert!(matches!(err, trombase::Error::CommitUnknown(_)), "{err:?}");
     data.do_mutations([item("next")]).await.unwrap();

@@ -97,14 +97,8 @@ impl Walk<'_, '_> {
         }
         loop {
             self.value(Some(node))?;
-            self.skip_space();
-            let byte = self.peek()?;
-            self.at += 1;
-            self.out.push(byte);
-            match byte {
-                b',' => continue,
-                b']' => return Ok(()),
-                _ => return Err(Malformed),
+            if !self.next_item(b']')? {
+                return Ok(());
             }
         }
     }
@@ -123,16 +117,23 @@ impl Walk<'_, '_> {
             let key = self.string()?;
             self.expect(b':')?;
             self.member(node, key)?;
-            self.skip_space();
-            let byte = self.peek()?;
-            self.at += 1;
-            self.out.push(byte);
-            match byte {
-                b',' => continue,
-                b'}' => return Ok(()),
-                _ => return Err(Malformed),
+            if !self.next_item(b'}')? {
+                return Ok(());
             }
         }
+    }
+
+    /// After an item of an array or object: a comma (another item comes:
+    /// `true`) or the closing bracket `close` (`false`), copied.
+    fn next_item(&mut self, close: u8) -> Result<bool, Malformed> {
+        self.skip_space();
+        let byte = self.peek()?;
+        if byte != b',' && byte != close {
+            return Err(Malformed);
+        }
+        self.at += 1;
+        self.out.push(byte);
+        Ok(byte == b',')
     }
 
     /// One member of a row object: its key written back (an aggregate
