@@ -13,4 +13,6 @@ fn compile_time_guarantees() {
     cases.compile_fail("ui/mutation/*.rs");
     // Typed reads reject unknown fields, wrong types, misplaced operators.
     cases.compile_fail("ui/select/*.rs");
+    // `#[trombase::test]` refuses what cannot be a test, in its own words.
+    cases.compile_fail("ui/test_attr/*.rs");
 }

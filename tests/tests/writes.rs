@@ -3,14 +3,17 @@
 //! id and on a unique field; each branch judged by its own permitter; two
 //! at once serialize), the rows a batch wrote (equal to a fresh select of
 //! them), and update rules that compare the row before and after.
+//!
+//! Written with the public test harness, `#[trombase::test]`: each test
+//! gets the app's TromBase on a fresh database.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 use trombase::prelude::*;
+use trombase::testing::{session_for, TestApp, TestDb};
 use trombase::Written;
-use trombase_tests::{session_for, TestDb};
 
 /// Which permitter each write asked: ("create" | "update", key).
 static ASKED: Mutex<Vec<(&'static str, String)>> = Mutex::new(Vec::new());
@@ -84,24 +87,16 @@ async fn forward_only(session: &Session, _: &Sql<'_>, op: &Operation<'_, Task>) 
     Permit::Allow
 }
 
-struct World {
-    _db: TestDb,
-    trom: TromBase,
+/// The test's app and two users' sessions on it.
+struct World<'a> {
+    trom: &'a TromBase,
+    db: &'a TestDb,
     ann: Session,
     bob: Session,
 }
 
-async fn world() -> World {
-    let db = TestDb::new().await;
-    let trom = TromBase::builder()
-        .database_url(db.url())
-        .entity::<Setting>()
-        .entity::<Task>()
-        .connect()
-        .await
-        .unwrap();
-    trom.create_tables().await.unwrap();
-    World { _db: db, trom, ann: session_for(DbId::new()), bob: session_for(DbId::new()) }
+fn world(app: &TestApp) -> World<'_> {
+    World { trom: &app.trom, db: app.test_db(), ann: session_for(DbId::new()), bob: session_for(DbId::new()) }
 }
 
 fn asked_for(key: &str) -> Vec<&'static str> {
@@ -112,9 +107,9 @@ fn setting(key: &str, value: &str, user: &Session) -> NewSetting {
     NewSetting { id: DbId::new(), key: key.into(), value: value.into(), user_id: user.user_id }
 }
 
-#[tokio::test]
-async fn an_upsert_inserts_then_updates_each_branch_judged_by_its_permitter() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn an_upsert_inserts_then_updates_each_branch_judged_by_its_permitter(app: TestApp) {
+    let w = world(&app);
     let ann = w.trom.db.with_session(&w.ann);
     let first = ann
         .do_mutations_returning([Mutation::upsert_on(Setting::KEY, setting("theme", "dark", &w.ann))])
@@ -163,9 +158,9 @@ async fn an_upsert_inserts_then_updates_each_branch_judged_by_its_permitter() {
     assert_eq!(ann.select(Setting::query()).await.unwrap()[0].value, "blue");
 }
 
-#[tokio::test]
-async fn json_upserts_take_the_same_branches_and_are_validated() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn json_upserts_take_the_same_branches_and_are_validated(app: TestApp) {
+    let w = world(&app);
     let ann = w.trom.db.with_session(&w.ann);
     let upsert = |value: &str| {
         json!([{"action": "upsert", "table": "settings", "on": "key",
@@ -200,9 +195,9 @@ async fn json_upserts_take_the_same_branches_and_are_validated() {
     assert!(message.contains("payload."), "{message}");
 }
 
-#[tokio::test]
-async fn two_upserts_of_one_key_at_once_serialize_one_inserts_one_updates() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn two_upserts_of_one_key_at_once_serialize_one_inserts_one_updates(app: TestApp) {
+    let w = world(&app);
     let (a, b) = (w.trom.db.with_session(&w.ann), w.trom.db.with_session(&w.ann));
     // The first holds the key's lock while its permitter sleeps; the second
     // waits for it, then finds its row.
@@ -225,9 +220,9 @@ async fn two_upserts_of_one_key_at_once_serialize_one_inserts_one_updates() {
     assert!(rows[0].value == "one" || rows[0].value == "two");
 }
 
-#[tokio::test]
-async fn two_json_upserts_of_one_key_at_once_serialize_too() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn two_json_upserts_of_one_key_at_once_serialize_too(app: TestApp) {
+    let w = world(&app);
     let (a, b) = (w.trom.db.with_session(&w.ann), w.trom.db.with_session(&w.ann));
     let upsert = |value: &str| {
         json!([{"action": "upsert", "table": "settings", "on": "key",
@@ -247,9 +242,9 @@ async fn two_json_upserts_of_one_key_at_once_serialize_too() {
     assert_eq!(asked, ["create", "update"]);
 }
 
-#[tokio::test]
-async fn a_batch_returns_what_it_wrote_equal_to_a_fresh_select() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn a_batch_returns_what_it_wrote_equal_to_a_fresh_select(app: TestApp) {
+    let w = world(&app);
     let db = w.trom.db.with_session(&w.ann);
     let (a, b, c) = (DbId::new(), DbId::new(), DbId::new());
     let task = |id, title: &str| NewTask { id, title: title.into(), status: 0, owner_id: w.ann.user_id };
@@ -290,9 +285,9 @@ async fn a_batch_returns_what_it_wrote_equal_to_a_fresh_select() {
     assert!(db.do_mutations_json(&json!([])).await.is_ok());
 }
 
-#[tokio::test]
-async fn update_rules_see_the_row_after_the_change_in_both_forms() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn update_rules_see_the_row_after_the_change_in_both_forms(app: TestApp) {
+    let w = world(&app);
     let db = w.trom.db.with_session(&w.ann);
     let id = DbId::new();
     db.do_mutations([Mutation::insert(NewTask {
@@ -322,9 +317,9 @@ async fn update_rules_see_the_row_after_the_change_in_both_forms() {
     assert_eq!((task.status, task.title.as_str(), task.owner_id), (4, "t2", w.ann.user_id));
 }
 
-#[tokio::test]
-async fn a_run_of_updates_is_locked_together_and_still_sees_earlier_writes_of_the_batch() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn a_run_of_updates_is_locked_together_and_still_sees_earlier_writes_of_the_batch(app: TestApp) {
+    let w = world(&app);
     let db = w.trom.db.with_session(&w.ann);
     let (a, b, c) = (DbId::new(), DbId::new(), DbId::new());
     let task = |id| Mutation::insert(NewTask { id, title: "t".into(), status: 1, owner_id: w.ann.user_id });
@@ -362,16 +357,16 @@ async fn a_run_of_updates_is_locked_together_and_still_sees_earlier_writes_of_th
     assert_eq!(statuses, [2, 2, 2]);
 }
 
-#[tokio::test]
-async fn batches_send_as_few_statements_as_their_writes_need() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn batches_send_as_few_statements_as_their_writes_need(app: TestApp) {
+    let w = world(&app);
     let db = w.trom.db.with_session(&w.ann);
     let task = || {
         Mutation::insert(NewTask { id: DbId::new(), title: "t".into(), status: 0, owner_id: w.ann.user_id })
     };
     let count = |before: u64| w.trom.statements_executed() - before;
     // Through a pooler, the transaction carries the statement timeout.
-    let (begin, commit) = if w._db.through_pooler() { (1, 1) } else { (0, 0) };
+    let (begin, commit) = if w.db.through_pooler() { (1, 1) } else { (0, 0) };
 
     // One insert, a permitter that does not query: the INSERT alone.
     let before = w.trom.statements_executed();
@@ -393,9 +388,9 @@ async fn batches_send_as_few_statements_as_their_writes_need() {
     assert_eq!(count(before), 4, "BEGIN, the permitter's query, INSERT, COMMIT");
 }
 
-#[tokio::test]
-async fn a_refused_row_late_in_a_multi_row_insert_is_named_by_its_index() {
-    let w = world().await;
+#[trombase::test(entities(Setting, Task))]
+async fn a_refused_row_late_in_a_multi_row_insert_is_named_by_its_index(app: TestApp) {
+    let w = world(&app);
     let db = w.trom.db.with_session(&w.ann);
     let ids: Vec<DbId> = (0..500).map(|_| DbId::new()).collect();
     let mut batch: Vec<Mutation> = ids

@@ -70,6 +70,8 @@ pub mod render;
 pub mod schema;
 mod session;
 mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod trace;
 mod value;
 

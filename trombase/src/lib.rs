@@ -112,6 +112,123 @@
 pub use trombase_core::*;
 pub use trombase_macros::Entity;
 
+/// Makes an `async fn` taking a [`TestDb`](testing::TestDb) or a
+/// [`TestApp`](testing::TestApp) a test on a fresh database of its own (the
+/// `testing` feature); see [`testing`] for the guide.
+#[cfg(feature = "testing")]
+pub use trombase_macros::test;
+
+#[cfg(feature = "testing")]
+pub mod testing {
+    //! Testing your app: every test gets a fresh PostgreSQL database of
+    //! its own, dropped when the test ends (passed or panicked), so tests
+    //! run in parallel and leave nothing behind. Enable the `testing`
+    //! feature in the app's dev-dependencies:
+    //!
+    //! ```toml
+    //! [dev-dependencies]
+    //! trombase = { version = "0.1", features = ["testing"] }
+    //! ```
+    //!
+    //! The databases are created on the server `DATABASE_URL` names
+    //! (default `postgres://postgres@127.0.0.1:5432/postgres`), whose user
+    //! needs the `CREATEDB` privilege. Each is named `trombase_test_` and
+    //! 16 random hex digits.
+    //!
+    //! `#[trombase::test]` makes an `async fn` a test (no tokio macros
+    //! needed: it brings its own runtime) and hands it its fixture: a
+    //! [`TestDb`], an empty database, or with `entities(...)` a
+    //! [`TestApp`], the app's [`TromBase`](crate::TromBase) on one with
+    //! those entities registered and their tables (and the auth tables)
+    //! created:
+    //!
+    //! ```rust,test_harness
+    //! use trombase::prelude::*;
+    //! use trombase::testing::{session_for, TestApp, TestDb};
+    //! use trombase::Mutation;
+    //!
+    //! #[derive(Entity, Debug, Clone)]
+    //! #[entity(table = "notes")]
+    //! #[permit(all = owner_only)]
+    //! pub struct Note {
+    //!     pub id: DbId,
+    //!     pub title: String,
+    //!     #[field(immutable)]
+    //!     pub user_id: DbId,
+    //!     pub created_at: DateTime<Utc>,
+    //!     pub updated_at: DateTime<Utc>,
+    //! }
+    //!
+    //! async fn owner_only(session: &Session, _: &Sql<'_>, op: &Operation<'_, Note>) -> Permit<Note> {
+    //!     match op {
+    //!         Operation::Read(_) => Permit::filter(Note::USER_ID.eq(session.user_id)),
+    //!         Operation::Create(c) if c.row.user_id == session.user_id => Permit::Allow,
+    //!         _ => Permit::deny("not your note"),
+    //!     }
+    //! }
+    //!
+    //! #[trombase::test(entities(Note))]
+    //! async fn notes_are_seen_by_their_author_only(app: TestApp) {
+    //!     // A user registered through the auth system: a session row and a
+    //!     // bearer token, as after a login.
+    //!     let ann = app.session_for_new_user().await;
+    //!     assert!(ann.session.token.is_some());
+    //!     let note = NewNote { id: DbId::new(), title: "mine".into(), user_id: ann.user.id };
+    //!     app.as_user(&ann.session).do_mutations([Mutation::insert(note)]).await.unwrap();
+    //!     assert_eq!(app.as_user(&ann.session).select(Note::query()).await.unwrap().len(), 1);
+    //!
+    //!     // Data access needs no more than an in-memory session.
+    //!     let bob = session_for(DbId::new());
+    //!     assert!(app.as_user(&bob).select(Note::query()).await.unwrap().is_empty());
+    //! }
+    //!
+    //! #[trombase::test]
+    //! async fn each_test_has_a_database_of_its_own(db: TestDb) {
+    //!     let client = db.client().await;
+    //!     let row = client.query_one("SELECT current_database()", &[]).await.unwrap();
+    //!     assert_eq!(row.get::<_, String>(0), db.name());
+    //! }
+    //! ```
+    //!
+    //! The attribute takes `entities(A, B, ...)` and `multi_thread` (a
+    //! runtime with a worker per CPU instead of the test's thread); the
+    //! function may return a `Result` and keeps its other attributes
+    //! (`#[should_panic]`, `#[ignore]`). Without the attribute, the same
+    //! pieces are at hand: [`TestDb::new`], [`TestDb::trombase`] (a
+    //! TromBase on the database, configured by a closure),
+    //! [`TestApp::new`], [`TestDb::builder`] (for settings beyond the
+    //! entities; [`test_auth_config`] keeps password hashing cheap).
+    //!
+    //! A test that needs its own settings builds its app from a `TestDb`:
+    //!
+    //! ```rust,test_harness
+    //! # use trombase::prelude::*;
+    //! # #[derive(Entity)]
+    //! # #[entity(table = "notes")]
+    //! # pub struct Note { pub id: DbId, pub created_at: DateTime<Utc>, pub updated_at: DateTime<Utc> }
+    //! use std::time::Duration;
+    //! use trombase::testing::{test_auth_config, TestDb};
+    //!
+    //! #[trombase::test]
+    //! async fn sessions_expire(db: TestDb) {
+    //!     let config = test_auth_config().session_ttl(Duration::from_secs(60));
+    //!     let trom = db.trombase(|builder| builder.entity::<Note>().auth_config(config)).await;
+    //!     let ann = trom.auth.register_with_username_password("ann@example.com", "correct horse").await.unwrap();
+    //!     assert!((ann.session.expires_at - Utc::now()).num_seconds() <= 60);
+    //! }
+    //! ```
+    //!
+    //! Behind a transaction-pooling proxy: with `TROMBASE_TEST_POOLER_URL`
+    //! set (a PgBouncer in front of the `DATABASE_URL` server), the app
+    //! reaches each test database through it ([`TestDb::url`], with
+    //! `pgbouncer=true`), while [`TestDb::client`] still talks to the server.
+    //!
+    //! A process killed mid-test (no unwinding) leaves its database behind;
+    //! `DROP DATABASE` the `trombase_test_*` ones at leisure.
+
+    pub use trombase_core::testing::*;
+}
+
 /// Everything an application usually needs: `use trombase::prelude::*;`.
 pub mod prelude {
     pub use crate::Entity;

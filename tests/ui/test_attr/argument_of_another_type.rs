@@ -1,0 +1,6 @@
+#[trombase::test]
+async fn checks_something(url: String) {
+    let _ = url;
+}
+
+fn main() {}

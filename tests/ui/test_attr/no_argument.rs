@@ -1,0 +1,4 @@
+#[trombase::test]
+async fn checks_something() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use trombase::testing::{TestApp, TestDb};
+
+#[trombase::test]
+async fn checks_something(db: TestDb, app: TestApp) {
+    let _ = (db, app);
+}
+
+fn main() {}
