@@ -116,7 +116,11 @@ impl<'e> Conn<'e> {
     /// connection is dropped from the pool when this handle goes.
     pub(crate) async fn rollback(&self) {
         if self.in_transaction() {
-            self.exec.count(1);
+            // A read's carrier transaction is not counted (its BEGIN and
+            // COMMIT are not either): the read sent no statement of its own.
+            if !self.carrier.load(Ordering::SeqCst) {
+                self.exec.count(1);
+            }
             if self.object().batch_execute("ROLLBACK").await.is_ok() {
                 self.in_transaction.store(false, Ordering::SeqCst);
             }
