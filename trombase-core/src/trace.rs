@@ -11,6 +11,8 @@ use std::cell::Cell;
 use std::future::Future;
 use std::time::Instant;
 
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
@@ -38,7 +40,7 @@ pub(crate) fn select_span(action: &'static str, entity: Option<&'static str>) ->
         statements = Empty,
         duration_ms = Empty,
     );
-    if let Some(entity) = entity {
+    if let (Some(entity), false) = (entity, span.is_disabled()) {
         span.record("entity", entity);
     }
     span
@@ -99,29 +101,35 @@ pub(crate) fn schema_span(action: &'static str) -> Span {
 /// Runs one traced call inside `span`: when the span is enabled, counts
 /// the statements the call sends and records them and its duration at
 /// the end. A failure is an event (inside the span) either way.
-pub(crate) async fn run<T>(span: Span, call: impl Future<Output = Result<T>>) -> Result<T> {
+///
+/// Built from combinators rather than as an `async fn`: the call's future
+/// is held in place, once, so a read's future is not copied (several
+/// kilobytes) at each layer between the caller and the statement.
+pub(crate) fn run<T, F>(span: Span, call: F) -> impl Future<Output = Result<T>>
+where
+    F: Future<Output = Result<T>>,
+{
     if span.is_disabled() {
-        let result = call.await;
-        if let Err(err) = &result {
-            failed(err);
-        }
-        return result;
+        return Either::Left(call.inspect(|result| {
+            if let Err(err) = result {
+                failed(err);
+            }
+        }));
     }
     let start = Instant::now();
-    let counted = async {
-        let result = call.await;
-        (result, SENT.with(Cell::get))
-    };
-    let (result, statements) = SENT.scope(Cell::new(0), counted).instrument(span.clone()).await;
-    // A traced call inside another one (an auth flow's own steps): the
-    // outer call sent these too.
-    sent(statements);
-    span.record("statements", statements);
-    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-    if let Err(err) = &result {
-        span.in_scope(|| failed(err));
-    }
-    result
+    let counted = call.map(|result| (result, SENT.with(Cell::get)));
+    let traced = SENT.scope(Cell::new(0), counted).instrument(span.clone());
+    Either::Right(traced.map(move |(result, statements)| {
+        // A traced call inside another one (an auth flow's own steps): the
+        // outer call sent these too.
+        sent(statements);
+        span.record("statements", statements);
+        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+        if let Err(err) = &result {
+            span.in_scope(|| failed(err));
+        }
+        result
+    }))
 }
 
 /// A permitter denied an operation on `entity` (or, with `declared`

@@ -26,11 +26,11 @@ pub(crate) struct Conn<'e> {
     carrier: AtomicBool,
     /// The connection was lost: never back to the pool.
     lost: AtomicBool,
-    _turn: Option<Turn<'e>>,
+    _turn: Option<Turn>,
 }
 
 impl<'e> Conn<'e> {
-    pub(super) fn new(exec: &'e Executor, object: Object, turn: Option<Turn<'e>>) -> Self {
+    pub(super) fn new(exec: &'e Executor, object: Object, turn: Option<Turn>) -> Self {
         Conn {
             exec,
             object: Some(object),

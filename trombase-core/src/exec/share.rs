@@ -16,27 +16,34 @@ use crate::{DbId, Result};
 pub(crate) struct Shares {
     per_user: usize,
     wait: Option<Duration>,
-    users: Mutex<HashMap<DbId, Arc<Semaphore>>>,
+    users: Mutex<Users>,
 }
 
+/// Each user's turns. A user's entry stays when their last turn ends (a
+/// request is not charged an allocation and two map updates); idle
+/// entries are swept when the map has doubled since the last sweep.
+struct Users {
+    turns: HashMap<DbId, Arc<Semaphore>>,
+    sweep_at: usize,
+}
+
+/// The fewest entries at which idle users are swept.
+const SWEEP_AT_LEAST: usize = 1024;
+
 /// One of a user's turns; handed back when dropped.
-pub(crate) struct Turn<'s> {
-    permit: Option<OwnedSemaphorePermit>,
-    shares: &'s Shares,
-    user: DbId,
+pub(crate) struct Turn {
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Shares {
     pub(crate) fn new(per_user: usize, wait: Option<Duration>) -> Self {
-        Shares { per_user: per_user.max(1), wait, users: Mutex::new(HashMap::new()) }
+        let users = Users { turns: HashMap::new(), sweep_at: SWEEP_AT_LEAST };
+        Shares { per_user: per_user.max(1), wait, users: Mutex::new(users) }
     }
 
     /// Waits for one of `user`'s turns; a busy error past the wait timeout.
-    pub(crate) async fn turn(&self, user: DbId) -> Result<Turn<'_>> {
-        let semaphore = {
-            let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(users.entry(user).or_insert_with(|| Arc::new(Semaphore::new(self.per_user))))
-        };
+    pub(crate) async fn turn(&self, user: DbId) -> Result<Turn> {
+        let semaphore = self.semaphore(user);
         // The common case, a turn free at once, sets no timer.
         let permit = match Arc::clone(&semaphore).try_acquire_owned() {
             Ok(permit) => permit,
@@ -50,24 +57,29 @@ impl Shares {
                 permit.map_err(|_| busy_user())?
             }
         };
-        Ok(Turn { permit: Some(permit), shares: self, user })
+        Ok(Turn { _permit: permit })
     }
 
-    /// Users with a turn held or awaited (diagnostics and tests).
+    /// `user`'s semaphore, made on their first request.
+    fn semaphore(&self, user: DbId) -> Arc<Semaphore> {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(semaphore) = users.turns.get(&user) {
+            return Arc::clone(semaphore);
+        }
+        if users.turns.len() >= users.sweep_at {
+            // Only the map holds it: nobody has or awaits a turn of that user.
+            users.turns.retain(|_, s| Arc::strong_count(s) > 1);
+            users.sweep_at = (users.turns.len() * 2).max(SWEEP_AT_LEAST);
+        }
+        let semaphore = Arc::new(Semaphore::new(self.per_user));
+        users.turns.insert(user, Arc::clone(&semaphore));
+        semaphore
+    }
+
+    /// Users remembered (diagnostics and tests).
     #[cfg(test)]
     fn tracked(&self) -> usize {
-        self.users.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        drop(self.permit.take());
-        let mut users = self.shares.users.lock().unwrap_or_else(|e| e.into_inner());
-        // Only the map holds it: nobody has or awaits a turn of this user.
-        if users.get(&self.user).is_some_and(|s| Arc::strong_count(s) == 1) {
-            users.remove(&self.user);
-        }
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).turns.len()
     }
 }
 
@@ -91,6 +103,21 @@ mod tests {
         drop((first, other));
         let again = shares.turn(a).await.unwrap();
         drop((second, again));
-        assert_eq!(shares.tracked(), 0, "idle users are forgotten");
+    }
+
+    #[tokio::test]
+    async fn idle_users_are_forgotten_as_the_map_grows() {
+        let shares = Shares::new(1, None);
+        let busy = DbId::new();
+        let held = shares.turn(busy).await.unwrap();
+        for _ in 0..SWEEP_AT_LEAST * 3 {
+            drop(shares.turn(DbId::new()).await.unwrap());
+        }
+        assert!(shares.tracked() <= SWEEP_AT_LEAST, "{} users remembered", shares.tracked());
+        // A user with a turn held keeps it through a sweep.
+        let blocked = tokio::time::timeout(Duration::from_millis(20), shares.turn(busy)).await;
+        assert!(blocked.is_err(), "the busy user's one turn is still taken");
+        drop(held);
+        drop(shares.turn(busy).await.unwrap());
     }
 }
