@@ -236,7 +236,12 @@ impl SessionDb {
             let read = self.read(None, RowForm::Columns, None);
             let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
             span.record("rows", rows.len());
-            rows.iter().map(|row| R::decode_row(row, &node, &mut 0)).collect()
+            // Sized up front (a `collect` of results would grow it by doubling).
+            let mut decoded = Vec::with_capacity(rows.len());
+            for row in &rows {
+                decoded.push(R::decode_row(row, &node, &mut 0)?);
+            }
+            Ok(decoded)
         })
         .await
     }
