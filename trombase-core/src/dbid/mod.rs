@@ -204,7 +204,6 @@ fn encode_base62(value: u64) -> [u8; DbId::ENCODED_LEN] {
     buf
 }
 
-/// Value of one base62 digit, or `None` if `ch` is not in the alphabet.
 /// The value of well-formed base62 text: exactly 11 ASCII alphanumerics
 /// whose value fits 64 bits (the top-bit rule is checked after). `None` for
 /// anything else, which the careful path then names. Every row's ids are
@@ -243,14 +242,10 @@ static DIGITS: [u8; 256] = {
     table
 };
 
+/// Value of one base62 digit, or `None` if `ch` is not in the alphabet.
 fn digit_value(ch: char) -> Option<u8> {
-    // Every alphabet character is ASCII; the casts below cannot truncate.
-    match ch {
-        '0'..='9' => Some(ch as u8 - b'0'),
-        'A'..='Z' => Some(ch as u8 - b'A' + 10),
-        'a'..='z' => Some(ch as u8 - b'a' + 36),
-        _ => None,
-    }
+    let digit = DIGITS[usize::from(u8::try_from(ch).ok()?)];
+    (digit != NOT_A_DIGIT).then_some(digit)
 }
 
 impl fmt::Display for DbId {
