@@ -20,6 +20,7 @@ use crate::error::SchemaError;
 use crate::exec::{ExecConfig, Executor, StatementMode};
 use crate::permit::EntityHandle;
 use crate::query::ReadLimits;
+use crate::render::RenderCache;
 use crate::schema::Schema;
 use crate::{Entity, Result};
 
@@ -285,7 +286,7 @@ impl TromBaseBuilder {
             LimiterChoice::Custom(limiter) => limiter,
         };
         let auth = Auth::new(Arc::clone(&exec), self.auth, self.email, limiter);
-        let core = Arc::new(DataCore { exec, schema, limits: self.limits });
+        let core = Arc::new(DataCore { exec, schema, renders: RenderCache::default(), limits: self.limits });
         Ok(TromBase { db: Db::new(Arc::clone(&core)), auth, core })
     }
 }

@@ -13,7 +13,7 @@ use crate::query::{
     SelectNode,
 };
 use crate::read::{self, Read};
-use crate::render::RowForm;
+use crate::render::{RenderCache, RowForm};
 use crate::schema::Schema;
 use crate::{trace, AuthError, AuthErrorCode, DatabaseError, Result, Session};
 
@@ -21,6 +21,8 @@ use crate::{trace, AuthError, AuthErrorCode, DatabaseError, Result, Session};
 pub(crate) struct DataCore {
     pub(crate) exec: Arc<Executor>,
     pub(crate) schema: Schema,
+    /// Each read shape's statement, rendered once.
+    pub(crate) renders: RenderCache,
     pub(crate) limits: Limits,
 }
 
@@ -160,7 +162,7 @@ impl SessionDb {
         trace::run(span.clone(), async {
             self.check_session()?;
             let written = mutation::run(&self.core.exec, &self.session, mutations, true).await?;
-            span.record("rows", written.iter().map(Written::len).sum::<usize>());
+            trace::record_rows(&span, written.iter().map(Written::len).sum::<usize>());
             Ok(written)
         })
         .await
@@ -197,7 +199,7 @@ impl SessionDb {
             let mutations = mutation::parse_batch(&self.core.schema, json, self.core.limits.max_batch)?;
             trace::record_batch(&span, mutations.iter().map(Mutation::entity_name), mutations.len());
             let written = mutation::run(&self.core.exec, &self.session, mutations, true).await?;
-            span.record("rows", written.iter().map(Written::len).sum::<usize>());
+            trace::record_rows(&span, written.iter().map(Written::len).sum::<usize>());
             written.iter().map(Written::to_json).collect()
         })
         .await
@@ -235,7 +237,7 @@ impl SessionDb {
             let mut node = query.node;
             let read = self.read(None, RowForm::Columns, None);
             let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-            span.record("rows", rows.len());
+            trace::record_rows(&span, rows.len());
             // Sized up front (a `collect` of results would grow it by doubling).
             let mut decoded = Vec::with_capacity(rows.len());
             for row in &rows {
@@ -280,7 +282,7 @@ impl SessionDb {
             let read = self.read(Some(&spec), RowForm::Columns, None);
             let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
             let page = decode_page(&rows, &node)?;
-            span.record("rows", page.rows.len());
+            trace::record_rows(&span, page.rows.len());
             Ok(page)
         })
         .await
@@ -363,7 +365,7 @@ impl SessionDb {
         let form = if columns_write_json(&node) { RowForm::Columns } else { RowForm::Json };
         let read = self.read(None, form, Some(&self.core.limits.reads));
         let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
-        span.record("rows", rows.len());
+        trace::record_rows(span, rows.len());
         let malformed = |_| DatabaseError::new("decoding a JSON row", "not the JSON the read asked for");
         let mut body = Vec::with_capacity(256 * rows.len() + 2);
         if form == RowForm::Columns {
@@ -415,7 +417,7 @@ impl SessionDb {
             let rows = read::run(&self.core.exec, &self.session, &mut node, read).await?;
             let mut page = decode_json_page(&rows, &node, spec.total)?;
             finish_rows(&mut page.rows, &node);
-            span.record("rows", page.rows.len());
+            trace::record_rows(&span, page.rows.len());
             Ok(page)
         })
         .await
@@ -431,7 +433,7 @@ impl SessionDb {
         form: RowForm,
         limits: Option<&'a ReadLimits>,
     ) -> Read<'a> {
-        Read { schema: &self.core.schema, page, form, limits, from: self.from }
+        Read { schema: &self.core.schema, renders: &self.core.renders, page, form, limits, from: self.from }
     }
 
     /// Refuses a session that has expired, before any SQL runs.

@@ -46,6 +46,14 @@ pub(crate) fn select_span(action: &'static str, entity: Option<&'static str>) ->
     span
 }
 
+/// Records the rows a call read or wrote (nothing to do for a disabled
+/// span: not even the field's name is looked up).
+pub(crate) fn record_rows(span: &Span, rows: usize) {
+    if !span.is_disabled() {
+        span.record("rows", rows);
+    }
+}
+
 /// The span of a batch of mutations: `trombase.mutations`.
 pub(crate) fn mutations_span(action: &'static str) -> Span {
     tracing::info_span!(

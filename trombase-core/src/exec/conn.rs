@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use deadpool_postgres::Object;
-use futures_util::{pin_mut, TryStreamExt};
+use futures_util::{pin_mut, FutureExt, TryStreamExt};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
@@ -103,7 +103,6 @@ impl<'e> Conn<'e> {
     /// behind it. (Nothing was written, so its outcome changes nothing.)
     pub(crate) fn end_read_only(&self) {
         if self.in_transaction.swap(false, Ordering::SeqCst) {
-            use futures_util::FutureExt;
             if !self.carrier.load(Ordering::SeqCst) {
                 self.exec.count(1);
             }
@@ -154,12 +153,26 @@ impl<'e> Conn<'e> {
             return Ok(Prepared { sql, types, named: None });
         }
         let object = self.object();
-        if object.statement_cache.size() >= MAX_CACHED_STATEMENTS {
-            // Dropping the statements closes them on the server.
-            object.statement_cache.clear();
-        }
-        let named =
-            object.prepare_typed_cached(&sql, &types).await.map_err(|e| Error::from_db(e, context))?;
+        let named = {
+            let cached = object.prepare_typed_cached(&sql, &types);
+            pin_mut!(cached);
+            // A statement already cached is ready at the first poll: the
+            // cache only grows when it is not, and only then is it counted
+            // (counting walks every entry).
+            match cached.as_mut().now_or_never() {
+                Some(named) => named,
+                None => {
+                    let named = cached.await;
+                    if object.statement_cache.size() > MAX_CACHED_STATEMENTS {
+                        // Dropping the statements closes them on the server
+                        // (this one once it has run).
+                        object.statement_cache.clear();
+                    }
+                    named
+                }
+            }
+        };
+        let named = named.map_err(|e| Error::from_db(e, context))?;
         Ok(Prepared { sql, types, named: Some(named) })
     }
 

@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 
 use crate::exec::{Conn, Executor, ReadFrom};
 use crate::query::{check_patterns, page_plan, PageSpec, ReadLimits, SelectNode};
-use crate::render::{render_page, render_select, Param, RowForm};
+use crate::render::{Param, RenderCache, RenderRead, RowForm};
 use crate::schema::Schema;
 use crate::sql::BEGIN_READ;
 use crate::{Result, Session, Sql};
@@ -42,6 +42,8 @@ pub(crate) async fn run(
 #[derive(Clone, Copy)]
 pub(crate) struct Read<'a> {
     pub(crate) schema: &'a Schema,
+    /// The statements of the read shapes seen so far.
+    pub(crate) renders: &'a RenderCache,
     /// A page of the read (its order already made total), or all its rows.
     pub(crate) page: Option<&'a PageSpec>,
     pub(crate) form: RowForm,
@@ -55,19 +57,19 @@ async fn attempt(
     node: &mut SelectNode,
     read: Read<'_>,
 ) -> Result<Vec<Row>> {
-    let Read { schema, page, form, limits, from } = read;
+    let Read { schema, renders, page, form, limits, from } = read;
     let (conn, replica) = exec.read_conn_for(session.user_id, from).await?;
     let rows = if exec.reads_carry_the_timeout() {
         // Behind a pooler the timeout travels in a transaction: its BEGIN is
         // sent, and the read right behind it, without waiting in between.
         let (begun, rows) = futures_util::future::join(
             conn.begin_carrier(BEGIN_READ),
-            permitted_rows(schema, session, node, (page, form), limits, &conn),
+            permitted_rows((schema, renders), session, node, (page, form), limits, &conn),
         )
         .await;
         begun.and(rows)
     } else {
-        permitted_rows(schema, session, node, (page, form), limits, &conn).await
+        permitted_rows((schema, renders), session, node, (page, form), limits, &conn).await
     };
     match rows {
         Ok(rows) => {
@@ -90,7 +92,7 @@ async fn attempt(
 
 /// The permission pass and the select, on the read's connection.
 async fn permitted_rows(
-    schema: &Schema,
+    (schema, renders): (&Schema, &RenderCache),
     session: &Session,
     node: &mut SelectNode,
     (page, form): (Option<&PageSpec>, RowForm),
@@ -99,8 +101,8 @@ async fn permitted_rows(
 ) -> Result<Vec<Row>> {
     permissions::apply(node, schema, session, &Sql::new(conn)).await?;
     let rendered = match page {
-        Some(spec) => render_page(&page_plan(node, spec)?, form),
-        None => render_select(node, form),
+        Some(spec) => renders.render(RenderRead::Page(&page_plan(node, spec)?, form)),
+        None => renders.render(RenderRead::Select(node, form)),
     };
     if let Some(limits) = limits {
         limits.check_params(rendered.params.len())?;
@@ -108,6 +110,6 @@ async fn permitted_rows(
     const CONTEXT: &str = "running a select";
     let types = rendered.params.iter().map(Param::sql_type).collect();
     let params: Vec<&(dyn ToSql + Sync)> = rendered.params.iter().map(|p| p as _).collect();
-    let statement = conn.prepare(rendered.sql.as_str(), types, CONTEXT).await?;
+    let statement = conn.prepare(&*rendered.sql, types, CONTEXT).await?;
     conn.query_prepared(&statement, &params, CONTEXT).await
 }

@@ -81,6 +81,10 @@ pub(super) async fn apply(
         }
         filters
     };
+    if verdicts.is_empty() {
+        // Every permitter allowed: no row filter to add anywhere.
+        return Ok(());
+    }
     let filters = RowFilters { filters: verdicts };
     root.for_each_mut(&mut |node| {
         node.row_filters.extend(filters.of(node.entity.meta().name, &mut Vec::new()));
@@ -106,13 +110,13 @@ fn touch<'a>(
     let i = match touched.iter().position(|t| t.handle == handle) {
         Some(i) => i,
         None => {
-            touched.push(Touched { handle, columns: Vec::new(), filter });
+            touched.push(Touched { handle, columns: Vec::with_capacity(columns.size_hint().0), filter });
             touched.len() - 1
         }
     };
     let t = &mut touched[i];
     for field in columns {
-        if !t.columns.iter().any(|c| c.name == field.name) {
+        if !t.columns.iter().any(|c| std::ptr::eq(*c, field) || c.name == field.name) {
             t.columns.push(field);
         }
     }

@@ -12,11 +12,16 @@ pub fn quote_ident(name: &str) -> String {
 /// Appends the quoted form of `name` to `out`.
 pub(crate) fn push_quoted_ident(out: &mut String, name: &str) {
     out.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            out.push('"');
+    if !name.as_bytes().contains(&b'"') {
+        // Schema names almost never hold a `"`: copied whole.
+        out.push_str(name);
+    } else {
+        for c in name.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
         }
-        out.push(c);
     }
     out.push('"');
 }
@@ -35,6 +40,7 @@ mod tests {
     fn quotes_and_escapes() {
         assert_eq!(quote_ident("userId"), "\"userId\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("\"\"x\""), "\"\"\"\"\"x\"\"\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
     }
 }

@@ -22,15 +22,13 @@ impl Renderer {
                     CompareOp::Like => " LIKE ",
                     CompareOp::ILike => " ILIKE ",
                 });
-                let p = self.param(Param::Value(value.clone()));
-                self.sql.push_str(&p);
+                self.push_param(Param::Value(value.clone()), value);
             }
             Predicate::In { values, .. } if values.is_empty() => self.sql.push_str("FALSE"),
             Predicate::In { field, values } => {
                 self.column(alias, field);
-                let p = self.param(Param::List(field.kind, values.clone()));
                 self.sql.push_str(" = ANY(");
-                self.sql.push_str(&p);
+                self.push_param(Param::List(field.kind, values.clone()), values);
                 self.sql.push(')');
             }
             Predicate::IsNull(field) => {

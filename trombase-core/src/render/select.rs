@@ -32,6 +32,11 @@ pub enum RowForm {
 
 /// Renders a read.
 pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
+    select_with_origins(root, form).0
+}
+
+/// [`render_select`], and where each parameter came from in `root`.
+pub(super) fn select_with_origins(root: &SelectNode, form: RowForm) -> (RenderedSelect, Vec<usize>) {
     let mut r = Renderer::new(Vec::new());
     r.flat = form == RowForm::Columns;
     if form == RowForm::Json {
@@ -41,7 +46,7 @@ pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
     } else {
         r.node(root, None);
     }
-    RenderedSelect { sql: r.sql, params: r.params }
+    (RenderedSelect { sql: r.sql, params: r.params }, r.origins)
 }
 
 /// Renders a page: its rows with their keys (columns `#k0`, `#k1`, ...
@@ -50,6 +55,11 @@ pub fn render_select(root: &SelectNode, form: RowForm) -> RenderedSelect {
 /// the one-row count, so an empty page still has its total (one row whose
 /// keys are null).
 pub fn render_page(page: &PagePlan, form: RowForm) -> RenderedSelect {
+    page_with_origins(page, form).0
+}
+
+/// [`render_page`], and where each parameter came from in `page`.
+pub(super) fn page_with_origins(page: &PagePlan, form: RowForm) -> (RenderedSelect, Vec<usize>) {
     let mut r = Renderer::new(Vec::new());
     match &page.count {
         None => {
@@ -79,13 +89,17 @@ pub fn render_page(page: &PagePlan, form: RowForm) -> RenderedSelect {
             r.sql.push_str(") p ON TRUE");
         }
     }
-    RenderedSelect { sql: r.sql, params: r.params }
+    (RenderedSelect { sql: r.sql, params: r.params }, r.origins)
 }
 
 /// The statement being written.
 pub(super) struct Renderer {
     pub(super) sql: String,
     pub(super) params: Vec<Param>,
+    /// Where each parameter's value lives in the tree rendered (its
+    /// address): how the render cache finds them in the next read of the
+    /// same shape.
+    pub(super) origins: Vec<usize>,
     aliases: usize,
     /// The page keys the next node outputs (the root of a page).
     keys: Vec<&'static FieldMeta>,
@@ -102,6 +116,7 @@ impl Renderer {
         Renderer {
             sql: String::with_capacity(256),
             params: Vec::new(),
+            origins: Vec::new(),
             aliases: 0,
             keys,
             flat: false,
@@ -109,9 +124,12 @@ impl Renderer {
         }
     }
 
-    pub(super) fn param(&mut self, param: Param) -> String {
+    /// Appends `$n` for `param`, the next parameter, taken from the value
+    /// at `origin` in the tree.
+    pub(super) fn push_param<T>(&mut self, param: Param, origin: &T) {
         self.params.push(param);
-        format!("${}", self.params.len())
+        self.origins.push(origin as *const T as usize);
+        push_number(&mut self.sql, '$', self.params.len() as u64);
     }
 
     pub(super) fn column(&mut self, alias: &str, field: &FieldMeta) {
@@ -301,13 +319,12 @@ impl Renderer {
     /// be planned again. Offsets vary page by page and stay parameters.
     fn page(&mut self, node: &SelectNode) {
         if let Some(limit) = node.limit {
-            self.sql.push_str(" LIMIT ");
-            self.sql.push_str(&clamp(limit).to_string());
+            self.sql.push_str(" LIMIT");
+            push_number(&mut self.sql, ' ', clamp(limit).unsigned_abs());
         }
         if let Some(offset) = node.offset.filter(|o| *o > 0) {
-            let p = self.param(Param::Int(clamp(offset)));
             self.sql.push_str(" OFFSET ");
-            self.sql.push_str(&p);
+            self.push_param(Param::Int(clamp(offset)), &node.offset);
         }
     }
 
@@ -364,7 +381,13 @@ pub fn aggregate_column(i: usize) -> String {
     format!("#agg{i}")
 }
 
-fn clamp(n: u64) -> i64 {
+/// Appends `prefix` and `n` in decimal (no allocation).
+pub(super) fn push_number(out: &mut String, prefix: char, n: u64) {
+    use std::fmt::Write;
+    let _ = write!(out, "{prefix}{n}");
+}
+
+pub(super) fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 

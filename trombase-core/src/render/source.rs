@@ -59,17 +59,27 @@ impl Renderer {
     /// rest of the caller's filter applies outside, to rows the reader may
     /// read. Without row filters there is nothing to fence.
     pub(super) fn source(&mut self, source: &Source, alias: &str, join: Option<Join>) {
-        let (inside, outside) = match source.filter {
+        // Slices, not vectors: the common read (no row filter, or nothing
+        // to split) renders without allocating for them.
+        let (single, split);
+        let (inside, outside): (&[&Predicate], &[&Predicate]) = match source.filter {
             Some(filter) if source.failing => {
                 if source.row_filters.is_empty() || filter.is_leakproof() {
-                    (Vec::new(), Vec::new())
+                    (&[], &[])
                 } else {
-                    (Vec::new(), vec![filter])
+                    single = [filter];
+                    (&[], &single)
                 }
             }
-            Some(filter) if !source.row_filters.is_empty() => filter.split_leakproof(),
-            Some(filter) => (vec![filter], Vec::new()),
-            None => (Vec::new(), Vec::new()),
+            Some(filter) if !source.row_filters.is_empty() => {
+                split = filter.split_leakproof();
+                (&split.0, &split.1)
+            }
+            Some(filter) => {
+                single = [filter];
+                (&single, &[])
+            }
+            None => (&[], &[]),
         };
         // `every` tests the whole filter in one place: inside unless fenced.
         let failing_inside = source.failing && outside.is_empty();
@@ -79,7 +89,7 @@ impl Renderer {
             push_quoted_ident(&mut self.sql, table);
             self.sql.push(' ');
             self.sql.push_str(alias);
-            let mut and = self.conditions(alias, join, inside.into_iter().chain(source.row_filters.iter()));
+            let mut and = self.conditions(alias, join, inside.iter().copied().chain(source.row_filters));
             if failing_inside {
                 if let Some(filter) = source.filter {
                     and.next(self);
@@ -93,7 +103,7 @@ impl Renderer {
         push_quoted_ident(&mut self.sql, table);
         self.sql.push(' ');
         self.sql.push_str(&fenced);
-        self.conditions(&fenced, join, source.row_filters.iter().chain(inside));
+        self.conditions(&fenced, join, source.row_filters.iter().chain(inside.iter().copied()));
         self.sql.push_str(" OFFSET 0) ");
         self.sql.push_str(alias);
         if source.failing {
@@ -102,7 +112,7 @@ impl Renderer {
                 self.not_true(filter, alias);
             }
         } else {
-            self.conditions(alias, None, outside.into_iter());
+            self.conditions(alias, None, outside.iter().copied());
         }
     }
 
