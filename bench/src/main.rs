@@ -10,6 +10,10 @@
 //!   bench runs, measures nothing).
 //! - `--only <name>`: run one workload (see `--list`).
 //! - `--list`: list the workloads.
+//! - `--repeat <case> <n>`: no measurement: seed, then run one read `n`
+//!   times in a row (`by-id`, `by-id-raw`, `to-one`, `to-one-raw`), for a
+//!   profiler or an instruction counter (`valgrind --tool=callgrind`); the
+//!   same with `n` = 0 is the set-up to subtract.
 
 // A command-line tool: its output is stdout.
 #![allow(clippy::print_stdout)]
@@ -29,17 +33,28 @@ struct Args {
     only: Option<String>,
     list: bool,
     statement_mode: trombase::StatementMode,
+    repeat: Option<(String, usize)>,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
-    let mut parsed =
-        Args { smoke: false, only: None, list: false, statement_mode: trombase::StatementMode::Cached };
+    let mut parsed = Args {
+        smoke: false,
+        only: None,
+        list: false,
+        statement_mode: trombase::StatementMode::Cached,
+        repeat: None,
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--smoke" => parsed.smoke = true,
             "--list" => parsed.list = true,
             "--only" => parsed.only = Some(args.next().ok_or("--only needs a workload name")?),
+            "--repeat" => {
+                let case = args.next().ok_or("--repeat needs a case and a count")?;
+                let n = args.next().and_then(|n| n.parse().ok()).ok_or("--repeat needs a count")?;
+                parsed.repeat = Some((case, n));
+            }
             "--statement-mode" => {
                 parsed.statement_mode = match args.next().as_deref() {
                     Some("cached") => trombase::StatementMode::Cached,
@@ -55,7 +70,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
 }
 
 const USAGE: &str =
-    "usage: trombase-bench [--smoke] [--only <name>] [--statement-mode cached|unnamed] [--list]";
+    "usage: trombase-bench [--smoke] [--only <name>] [--statement-mode cached|unnamed] [--list] [--repeat <case> <n>]";
 
 fn main() -> ExitCode {
     let raw_args: Vec<String> = std::env::args().skip(1).collect();
@@ -92,7 +107,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&selected, args.smoke, args.statement_mode)) {
+    match runtime.block_on(run(&selected, args.smoke, args.statement_mode, args.repeat)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench failed: {e}");
@@ -105,6 +120,7 @@ async fn run(
     selected: &[&Workload],
     smoke: bool,
     statement_mode: trombase::StatementMode,
+    repeat: Option<(String, usize)>,
 ) -> Result<(), BoxError> {
     let server = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
@@ -122,6 +138,11 @@ async fn run(
         println!("_smoke run: one iteration each, no warm-up; the numbers mean nothing_\n");
     }
     let mut outcome = Ok(());
+    if let Some((case, n)) = repeat {
+        outcome = workloads::reads::repeat(&ctx, &case, n).await;
+        let dropped = scratch.drop_db().await;
+        return outcome.and(dropped);
+    }
     for workload in selected {
         match (workload.run)(&ctx).await {
             Ok(report) => print!("{}", report.to_markdown()),

@@ -35,6 +35,29 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
     Ok(report)
 }
 
+/// `--repeat`: runs one of the reads `n` times in a row, unmeasured (for a
+/// profiler or an instruction counter).
+pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError> {
+    const CASES: [&str; 4] = ["by-id", "by-id-raw", "to-one", "to-one-raw"];
+    if !CASES.contains(&case) {
+        return Err(format!("no case `{case}`: {}", CASES.join(", ")).into());
+    }
+    let ds = dataset(ctx).await?;
+    let db = ds.db(ds.users[0]);
+    for i in 0..n {
+        let user = ds.users[ds.user_index(i)];
+        match case {
+            "by-id" => drop(library_by_id(&db, ds.note(i)).await?),
+            "by-id-raw" => drop(raw_by_id(&ds, ds.note(i)).await?),
+            "to-one" => drop(library_notes_with_author(&db, user).await?),
+            "to-one-raw" => drop(raw_join_notes_with_author(&ds, user).await?),
+            _ => unreachable!("checked above"),
+        }
+    }
+    eprintln!("ran `{case}` {n} times");
+    Ok(())
+}
+
 pub(super) const NOTE_BY_ID: &str = "SELECT id, title, content, user_id, created_at, updated_at \
                                      FROM bench_notes WHERE id = $1";
 
