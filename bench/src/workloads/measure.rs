@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
 use super::{BoxError, BoxFuture, Context, Section};
 use crate::stats::{ratio, Summary};
 
@@ -57,9 +60,12 @@ pub struct Measured {
 }
 
 /// Runs `warm_up` rounds, then `rounds` rounds of every variant once each,
-/// interleaved: the order rotates every round (A B C, B C A, C A B, ...),
-/// so drift on a noisy machine hits every variant alike. Smoke mode: one
-/// round, no warm-up.
+/// interleaved in an order shuffled every round, so drift on a noisy machine
+/// hits every variant alike, and so does whatever a variant leaves behind
+/// for the one after it. (A rotation, A B C D, B C D A, ..., puts A right
+/// after D in three rounds of four: after a heavy variant such as an N+1
+/// loop, the same variant always paid for it.) Smoke mode: one round, no
+/// warm-up.
 pub async fn interleaved(
     ctx: &Context,
     warm_up: usize,
@@ -74,9 +80,12 @@ pub async fn interleaved(
     }
     let n = variants.len();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); n];
+    // A fixed seed: the same orders every run.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x7472_6f6d);
+    let mut order: Vec<usize> = (0..n).collect();
     for round in 0..ctx.iterations(rounds) {
-        for k in 0..n {
-            let index = (round + k) % n;
+        order.shuffle(&mut rng);
+        for &index in &order {
             samples[index].push((variants[index].run)(warm_up + round).await?);
         }
     }
