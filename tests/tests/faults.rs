@@ -87,10 +87,20 @@ async fn slow_commits(db: &TestDb) {
 
 /// The backend of `db` running a COMMIT, once there is one.
 async fn committing_backend(db: &TestDb) -> i32 {
+    backend_running(db, "COMMIT").await
+}
+
+/// The backend of `db` running a statement that starts with `start`, once
+/// there is one.
+async fn backend_running(db: &TestDb, start: &str) -> i32 {
     let client = db.client().await;
+    let pattern = format!("{start}%");
     loop {
         let rows = client
-            .query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query = 'COMMIT' AND state = 'active'", &[&db.name()])
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2 AND state = 'active'",
+                &[&db.name(), &pattern],
+            )
             .await
             .unwrap();
         if let Some(row) = rows.first() {
@@ -140,10 +150,13 @@ async fn a_connection_lost_during_commit_is_reported_as_an_unknown_outcome() {
     trom.create_tables().await.unwrap();
     slow_commits(&db).await;
     let data = trom.db.with_session(&session_for(DbId::new()));
+    let kept = DbId::new();
+    data.do_mutations([Mutation::insert(NewItem { id: kept, label: "kept".into() })]).await.unwrap();
     let batch = tokio::spawn({
         let data = data.clone();
-        // Two inserts: a batch of one insert runs without a transaction.
-        async move { data.do_mutations([item("slow"), item("other")]).await }
+        // Inserts and a delete: a batch of inserts of one entity alone is
+        // one statement, without a transaction.
+        async move { data.do_mutations([item("slow"), item("other"), Mutation::delete::<Item>([kept])]).await }
     });
     terminate(&[committing_backend(&db).await]).await;
     let err = batch.await.unwrap().unwrap_err();
@@ -151,6 +164,32 @@ async fn a_connection_lost_during_commit_is_reported_as_an_unknown_outcome() {
     assert_eq!(err.name(), "CommitUnknownError");
     // Not retried: the next batch is a batch of its own, and works.
     data.do_mutations([item("next")]).await.unwrap();
+}
+
+#[tokio::test]
+async fn inserts_of_one_entity_run_as_one_statement_whose_lost_answer_is_an_unknown_outcome() {
+    let db = TestDb::new().await;
+    // On the server itself: behind a pooler a transaction carries the
+    // statement timeout (`one_insert_behind_a_pooler_...` covers that).
+    let trom = TromBase::builder().database_url(db.direct_url()).entity::<Item>().connect().await.unwrap();
+    trom.create_tables().await.unwrap();
+    slow_commits(&db).await;
+    let data = trom.db.with_session(&session_for(DbId::new()));
+    let before = trom.statements_executed();
+    data.do_mutations([item("a"), item("b"), item("c")]).await.unwrap();
+    assert_eq!(trom.statements_executed() - before, 1, "the INSERT ... unnest alone");
+    // Its commit is its own (the slow trigger runs there): cut meanwhile,
+    // the statement may have applied, and it is not run again.
+    let batch = tokio::spawn({
+        let data = data.clone();
+        async move { data.do_mutations([item("slow"), item("other")]).await }
+    });
+    terminate(&[backend_running(&db, "INSERT").await]).await;
+    let err = batch.await.unwrap().unwrap_err();
+    assert!(matches!(err, trombase::Error::CommitUnknown(_)), "{err:?}");
+    assert_eq!(count(&db).await, 3, "the cut statement was not applied, nor run again");
+    data.do_mutations([item("next")]).await.unwrap();
+    assert_eq!(count(&db).await, 4);
 }
 
 #[tokio::test]

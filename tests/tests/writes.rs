@@ -372,11 +372,18 @@ async fn batches_send_as_few_statements_as_their_writes_need(app: TestApp) {
     let before = w.trom.statements_executed();
     db.do_mutations([task()]).await.unwrap();
     assert_eq!(count(before), 1 + begin + commit);
-    // A hundred inserts: BEGIN, a savepoint, one INSERT ... unnest, COMMIT.
+    // A hundred inserts: one INSERT ... unnest, all or nothing by itself.
     let before = w.trom.statements_executed();
     db.do_mutations((0..100).map(|_| task())).await.unwrap();
-    assert_eq!(count(before), 4);
+    assert_eq!(count(before), 1 + begin + commit);
     assert_eq!(db.select(Task::query()).await.unwrap().len(), 101);
+    // Inserts after another write: BEGIN, the update, a savepoint, the
+    // INSERT ... unnest, COMMIT.
+    let first = db.select(Task::query().limit(1)).await.unwrap().remove(0).id;
+    let before = w.trom.statements_executed();
+    let batch = [Mutation::update(first, [Task::STATUS.set(1)]), task(), task()];
+    db.do_mutations(batch).await.unwrap();
+    assert_eq!(count(before), 6, "BEGIN, the lock of the row, UPDATE, SAVEPOINT, INSERT, COMMIT");
     // One insert whose permitter queries: the transaction opens for it.
     let before = w.trom.statements_executed();
     db.do_mutations([Mutation::upsert(setting("slow-count", "v", &w.ann))]).await.unwrap();
@@ -386,6 +393,26 @@ async fn batches_send_as_few_statements_as_their_writes_need(app: TestApp) {
         NewSetting { id: DbId::new(), key: "slow-insert".into(), value: "v".into(), user_id: w.ann.user_id };
     db.do_mutations([Mutation::insert(slow)]).await.unwrap();
     assert_eq!(count(before), 4, "BEGIN, the permitter's query, INSERT, COMMIT");
+}
+
+#[trombase::test(entities(Setting, Task))]
+async fn a_refused_row_after_earlier_writes_of_the_batch_is_found_with_them_in_place(app: TestApp) {
+    let w = world(&app);
+    let db = w.trom.db.with_session(&w.ann);
+    let task = |id| Mutation::insert(NewTask { id, title: "t".into(), status: 0, owner_id: w.ann.user_id });
+    let (a, b, c) = (DbId::new(), DbId::new(), DbId::new());
+    // `a` is written by the batch before the run of inserts whose last row
+    // repeats it: only with `a` in place is that row the one refused.
+    let err = db
+        .do_mutations([task(a), Mutation::update(a, [Task::STATUS.set(1)]), task(b), task(c), task(a)])
+        .await
+        .unwrap_err();
+    assert_eq!((err.http_status(), err.operation()), (409, Some(4)), "{err}");
+    assert!(db.select(Task::query()).await.unwrap().is_empty(), "nothing applied");
+    // The first write of a batch: its rows are tried again on their own.
+    let err = db.do_mutations([task(b), task(c), task(b)]).await.unwrap_err();
+    assert_eq!((err.http_status(), err.operation()), (409, Some(2)), "{err}");
+    assert!(db.select(Task::query()).await.unwrap().is_empty(), "nothing applied");
 }
 
 #[trombase::test(entities(Setting, Task))]

@@ -44,8 +44,8 @@ pub(crate) async fn run(
 
 /// One try of a batch on one connection: `BEGIN` sent without waiting for
 /// its answer (everything after it queues behind it), the steps, and once
-/// every write has answered, `COMMIT`. A batch of one insert is the
-/// `INSERT` alone, unless its permitter queries.
+/// every write has answered, `COMMIT`. A batch of inserts of one entity is
+/// its one `INSERT` alone, unless a permitter queries.
 async fn attempt(
     exec: &Executor,
     session: &Session,
@@ -53,11 +53,15 @@ async fn attempt(
     returning: bool,
 ) -> Result<Vec<Written>> {
     let conn = exec.conn_for(session.user_id).await?;
-    // A batch of one insert is one statement: it needs no transaction of
-    // its own unless its permitter queries (then one opens, lazily). Behind
-    // a pooler the transaction carries the statement timeout: always open.
-    let one_insert = mutations.len() == 1 && matches!(mutations[0].kind, MutationKind::Insert { .. });
-    let lazy = one_insert && !exec.reads_carry_the_timeout();
+    // Inserts of one entity are one statement, all or nothing by itself: it
+    // needs no transaction of its own unless a permitter queries (then one
+    // opens, lazily). Behind a pooler the transaction carries the statement
+    // timeout: always open.
+    let one_statement = mutations
+        .iter()
+        .all(|m| matches!(m.kind, MutationKind::Insert { .. }) && m.entity == mutations[0].entity);
+    let one_insert = one_statement && mutations.len() == 1;
+    let lazy = one_statement && !exec.reads_carry_the_timeout();
     // Behind a pooler, one insert's COMMIT goes right behind it (one round
     // trip, as an autocommit insert): if the insert fails, the COMMIT
     // answers ROLLBACK; an answer lost, the outcome is unknown either way.
@@ -72,6 +76,8 @@ async fn attempt(
         Ok(known) => known,
         Err(err) => return Err(abandon(&conn, err).await),
     };
+    // No permitter queried: the batch's one statement runs on its own.
+    let autocommit = lazy && !conn.in_transaction();
     let mut pipeline = batch.take_pipeline();
     // The COMMIT goes once every write has answered: a connection lost
     // before it was sent applied nothing (and the batch is retried); lost
@@ -92,7 +98,7 @@ async fn attempt(
         }
         // An insert that ran on its own (or with its COMMIT right behind
         // it), its answer lost: it may be applied.
-        (Err(err), Ok(())) if err.is_connection_lost() && one_insert => {
+        (Err(err), Ok(())) if err.is_connection_lost() && (one_insert || autocommit) => {
             conn.discard();
             return Err(crate::CommitUnknownError { source: Some(Box::new(err)) }.into());
         }

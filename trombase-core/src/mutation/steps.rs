@@ -6,6 +6,7 @@
 //! a transaction-scoped lock on its key, so two upserts of one key
 //! serialize: the second finds the first one's row and updates it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -35,8 +36,11 @@ pub(super) struct Batch<'a> {
     pipeline: Mutex<Pipeline<'a>>,
     held: Mutex<Option<Held>>,
     /// The transaction opens at a permitter's first query, not before (a
-    /// batch of one insert).
+    /// batch of inserts of one entity: one statement).
     lazy: bool,
+    /// A write of the batch was sent: a multi-row insert after it takes a
+    /// savepoint, so a refused row is found with those writes in place.
+    wrote: AtomicBool,
 }
 
 /// Inserts of one entity, judged and not yet sent.
@@ -58,7 +62,16 @@ impl<'a> Batch<'a> {
         returning: bool,
         lazy: bool,
     ) -> Self {
-        Batch { conn, session, now, returning, pipeline: Mutex::default(), held: Mutex::new(None), lazy }
+        Batch {
+            conn,
+            session,
+            now,
+            returning,
+            pipeline: Mutex::default(),
+            held: Mutex::new(None),
+            lazy,
+            wrote: AtomicBool::new(false),
+        }
     }
 
     /// The pipeline, to wait for what it holds.
@@ -67,6 +80,7 @@ impl<'a> Batch<'a> {
     }
 
     fn send(&self, write: BoxFuture<'a, Answer>) {
+        self.wrote.store(true, Ordering::Relaxed);
         self.pipeline.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(write);
     }
 
@@ -119,8 +133,11 @@ impl<'a> Batch<'a> {
     }
 
     /// Sends the inserts held back: one `INSERT`, or for several one
-    /// `INSERT ... SELECT * FROM unnest(...)` behind a savepoint (a row a
-    /// constraint refuses is then found and blamed by its own index).
+    /// `INSERT ... SELECT * FROM unnest(...)`. A row a constraint refuses is
+    /// then found and blamed by its own index: after a savepoint when
+    /// earlier writes of the batch came first (the rows are tried again
+    /// with those in place); the first write of a batch needs none (its rows
+    /// are tried again in a transaction of their own).
     pub(super) async fn flush(&self) -> Result<()> {
         let Some(mut held) = self.held_lock().take() else { return Ok(()) };
         let meta = held.entity.meta;
@@ -136,11 +153,13 @@ impl<'a> Batch<'a> {
         let Held { rows, indexes, .. } = held;
         let columns = columns(meta, rows);
         let (conn, returning) = (self.conn, self.returning);
-        // A savepoint first, so that a refused row can be found (below).
-        let first = indexes[0];
-        self.send(Box::pin(
-            async move { (first, conn.batch(SAVEPOINT, CONTEXT).await.map(|()| Vec::new())) },
-        ));
+        let savepoint = self.wrote.load(Ordering::Relaxed);
+        if savepoint {
+            let first = indexes[0];
+            self.send(Box::pin(
+                async move { (first, conn.batch(SAVEPOINT, CONTEXT).await.map(|()| Vec::new())) },
+            ));
+        }
         self.send(Box::pin(async move {
             let params: Vec<&(dyn ToSql + Sync)> = columns.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
             let result = if returning {
@@ -150,7 +169,7 @@ impl<'a> Batch<'a> {
             };
             match result {
                 Ok(rows) => (indexes[0], Ok(tag_by_id(meta, rows, &columns, &indexes))),
-                Err(err) => find_refused(conn, meta, &columns, &indexes, err).await,
+                Err(err) => find_refused(conn, (meta, savepoint), &columns, &indexes, err).await,
             }
         }));
         Ok(())
@@ -381,12 +400,13 @@ fn column_values(param: &Param) -> &[Value] {
 /// The savepoint before a multi-row insert.
 const SAVEPOINT: &str = "SAVEPOINT trombase_rows";
 
-/// After a multi-row insert failed: back to before it, then its rows one
-/// by one, to blame the first one refused by its own index (the batch
-/// fails either way; this only runs on failure).
+/// After a multi-row insert failed: back to before it (its savepoint, or
+/// when it was the batch's first write a transaction of its own), then its
+/// rows one by one, to blame the first one refused by its own index (the
+/// batch fails either way, and is rolled back; this only runs on failure).
 async fn find_refused(
     conn: &Conn<'_>,
-    meta: &EntityMeta,
+    (meta, savepoint): (&EntityMeta, bool),
     columns: &[Param],
     indexes: &[usize],
     err: Error,
@@ -394,8 +414,18 @@ async fn find_refused(
     // The single-row statement is prepared here, on failure only; the rows
     // are sent at once, not one round trip each (a batch holds up to
     // thousands), and the first refused in order is the one to blame.
+    if err.is_connection_lost() {
+        return (indexes[0], Err(err));
+    }
     let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
-    let rolled_back = conn.batch("ROLLBACK TO SAVEPOINT trombase_rows", CONTEXT).await.is_ok();
+    let rolled_back = if savepoint {
+        conn.batch("ROLLBACK TO SAVEPOINT trombase_rows", CONTEXT).await.is_ok()
+    } else {
+        // Nothing of the batch was written before: its aborted transaction
+        // (if any) goes, and the rows are tried in a new one.
+        conn.rollback().await;
+        conn.begin("BEGIN").await.is_ok()
+    };
     if let (true, Ok(single)) = (rolled_back, conn.prepare(render::insert(meta), types, CONTEXT).await) {
         let single = &single;
         // Through a pipeline of their own: sent in order, each on its first poll.
