@@ -163,8 +163,9 @@ async fn insert_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
             ),
             format!("ratio library, allow-all / raw, single-row inserts in one transaction: {single:.3}"),
             "library: `db.do_mutations(1000 × Mutation::insert(NewOpenNote { .. }))` (or `NewOwnedNote`): \
-             validate, a permitter per row, then one `INSERT … SELECT * FROM unnest(…)` of every column behind \
-             a savepoint, in one transaction; the owner check compares `row.user_id` with the session's user"
+             validate, a permitter per row, then one `INSERT … SELECT * FROM unnest(…)` of every column, on its \
+             own (behind a pooler: in a transaction carrying the timeout); the owner check compares `row.user_id` \
+             with the session's user"
                 .to_owned(),
             "raw, single-row: `BEGIN`, 1,000 × `execute(prepared INSERT)` each awaited, `COMMIT`; \
              raw, multi-row: one autocommit `INSERT … SELECT … FROM unnest($1::text[], $2::text[])` with the \
