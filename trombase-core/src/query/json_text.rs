@@ -253,16 +253,7 @@ mod tests {
     use crate::schema::{Casing, EntityMeta, FieldMeta};
 
     const fn field(name: &'static str, kind: FieldKind) -> FieldMeta {
-        FieldMeta {
-            rust_name: name,
-            name,
-            column: name,
-            kind,
-            nullable: true,
-            immutable: false,
-            unique: false,
-            managed: None,
-        }
+        FieldMeta { nullable: true, ..FieldMeta::for_tests(name, name, kind, None) }
     }
 
     static EVENTS: EntityMeta = EntityMeta {

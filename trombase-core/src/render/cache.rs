@@ -340,16 +340,7 @@ mod tests {
     use crate::schema::{Casing, EntityMeta, FieldMeta};
 
     const fn field(name: &'static str, kind: FieldKind) -> FieldMeta {
-        FieldMeta {
-            rust_name: name,
-            name,
-            column: name,
-            kind,
-            nullable: false,
-            immutable: false,
-            unique: false,
-            managed: None,
-        }
+        FieldMeta::for_tests(name, name, kind, None)
     }
 
     static NOTES: EntityMeta = EntityMeta {

@@ -123,16 +123,7 @@ mod tests {
     use crate::schema::{Casing, FieldKind};
 
     const fn field(name: &'static str, kind: FieldKind, managed: Option<Managed>) -> FieldMeta {
-        FieldMeta {
-            rust_name: name,
-            name,
-            column: name,
-            kind,
-            nullable: false,
-            immutable: false,
-            unique: false,
-            managed,
-        }
+        FieldMeta::for_tests(name, name, kind, managed)
     }
 
     static NOTES: EntityMeta = EntityMeta {

@@ -406,16 +406,7 @@ mod tests {
         kind: FieldKind,
         managed: Option<Managed>,
     ) -> FieldMeta {
-        FieldMeta {
-            rust_name: name,
-            name,
-            column,
-            kind,
-            nullable: false,
-            immutable: false,
-            unique: false,
-            managed,
-        }
+        FieldMeta::for_tests(name, column, kind, managed)
     }
 
     static USERS: EntityMeta = EntityMeta {

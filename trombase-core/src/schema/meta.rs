@@ -99,6 +99,29 @@ pub struct FieldMeta {
     pub managed: Option<Managed>,
 }
 
+#[cfg(test)]
+impl FieldMeta {
+    /// Hand-written metadata for unit tests: named `name` in Rust and JSON,
+    /// `column` in SQL; not nullable, immutable or unique.
+    pub(crate) const fn for_tests(
+        name: &'static str,
+        column: &'static str,
+        kind: FieldKind,
+        managed: Option<Managed>,
+    ) -> FieldMeta {
+        FieldMeta {
+            rust_name: name,
+            name,
+            column,
+            kind,
+            nullable: false,
+            immutable: false,
+            unique: false,
+            managed,
+        }
+    }
+}
+
 impl FieldMeta {
     /// Whether this is `createdAt` or `updatedAt`, which only the library sets.
     pub const fn is_managed_timestamp(&self) -> bool {
