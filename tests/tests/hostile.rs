@@ -432,3 +432,38 @@ async fn data_errors_of_the_server_are_client_errors_without_its_text() {
     assert!(message.contains("SQLSTATE 22P02"), "{message}");
     assert!(!message.contains("invalid input syntax"), "never the server's own text: {message}");
 }
+
+// ---- read shapes rendered once ----
+
+#[tokio::test]
+async fn a_cached_read_shape_carries_no_values_across_users_and_a_flood_of_shapes_stays_correct() {
+    let db = TestDb::new().await;
+    let trom = notes_app::connect(db.url()).await.unwrap();
+    let register = |email: &'static str| trom.auth.register_with_username_password(email, "correct horse");
+    let ada = register("ada@example.com").await.unwrap().session;
+    let bob = register("bob@example.com").await.unwrap().session;
+    note(&trom, &ada, "ada's secret").await;
+    note(&trom, &bob, "bob's note").await;
+    let titled = |title: &str| json!({"table": "notes", "columns": ["title"], "where": {"title": title}});
+    let titles =
+        |rows: Vec<Value>| rows.iter().map(|r| r["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+
+    // Bob's read makes the shape; ada's of the same shape binds her values
+    // and her row filter, and bob's again finds nothing of hers.
+    let (as_ada, as_bob) = (trom.db.with_session(&ada), trom.db.with_session(&bob));
+    assert_eq!(titles(as_bob.select_json(&titled("bob's note")).await.unwrap()), ["bob's note"]);
+    assert_eq!(titles(as_ada.select_json(&titled("ada's secret")).await.unwrap()), ["ada's secret"]);
+    assert!(as_bob.select_json(&titled("ada's secret")).await.unwrap().is_empty());
+
+    // A client making up more shapes than the cache keeps (a new limit each
+    // time): every answer is still its own, and the first shape still works.
+    // (The cache keeps 1,024 shapes; limits go up to 1,000.)
+    for columns in [json!(["title"]), json!(["title", "content"])] {
+        for limit in 1..=700u64 {
+            let read = json!({"table": "notes", "columns": columns, "limit": limit});
+            assert_eq!(titles(as_bob.select_json(&read).await.unwrap()), ["bob's note"]);
+        }
+    }
+    assert_eq!(titles(as_ada.select_json(&titled("ada's secret")).await.unwrap()), ["ada's secret"]);
+    assert!(as_bob.select_json(&titled("ada's secret")).await.unwrap().is_empty());
+}
