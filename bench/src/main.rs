@@ -11,7 +11,8 @@
 //! - `--only <name>`: run one workload (see `--list`).
 //! - `--list`: list the workloads.
 //! - `--repeat <case> <n>`: no measurement: seed, then run one read `n`
-//!   times in a row (`by-id`, `by-id-raw`, `to-one`, `to-one-raw`), for a
+//!   times in a row (`by-id`, `by-id-raw`, `to-one`, `to-one-raw`; `by-id-32`
+//!   and `by-id-raw-32` share them among 32 tasks), for a
 //!   profiler or an instruction counter (`valgrind --tool=callgrind`); the
 //!   same with `n` = 0 is the set-up to subtract.
 

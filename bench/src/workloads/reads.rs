@@ -38,12 +38,22 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
 /// `--repeat`: runs one of the reads `n` times in a row, unmeasured (for a
 /// profiler or an instruction counter).
 pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError> {
-    const CASES: [&str; 4] = ["by-id", "by-id-raw", "to-one", "to-one-raw"];
+    const CASES: [&str; 6] = ["by-id", "by-id-raw", "to-one", "to-one-raw", "by-id-32", "by-id-raw-32"];
     if !CASES.contains(&case) {
         return Err(format!("no case `{case}`: {}", CASES.join(", ")).into());
     }
     let ds = dataset(ctx).await?;
     let db = ds.db(ds.users[0]);
+    if let Some(single) = case.strip_suffix("-32") {
+        // The throughput read: 32 tasks share the `n` reads.
+        let (library, raw) = by_id_tasks(&ds);
+        match single {
+            "by-id" => drop(throughput(32, n, library).await?),
+            _ => drop(throughput(32, n, raw).await?),
+        }
+        eprintln!("ran `{case}` {n} times");
+        return Ok(());
+    }
     for i in 0..n {
         let user = ds.users[ds.user_index(i)];
         match case {
@@ -102,30 +112,43 @@ async fn by_id(ctx: &Context, ds: &Dataset, db: &SessionDb) -> Result<Section, B
     ))
 }
 
+/// The by-id read as a task's step, library and raw. The library's reads
+/// are requests of many users, as a server sees them (one user's requests
+/// share at most `per_user_connections` of the pool).
+#[allow(clippy::type_complexity)]
+fn by_id_tasks(
+    ds: &Arc<Dataset>,
+) -> (
+    impl Fn(usize) -> BoxFuture<'static, Result<(), BoxError>> + Clone + Send + Sync + 'static,
+    impl Fn(usize) -> BoxFuture<'static, Result<(), BoxError>> + Clone + Send + Sync + 'static,
+) {
+    const USERS: usize = 64;
+    let handles: Arc<Vec<SessionDb>> = Arc::new(ds.users.iter().take(USERS).map(|u| ds.db(*u)).collect());
+    let library = {
+        let ds = Arc::clone(ds);
+        move |i: usize| -> BoxFuture<'static, Result<(), BoxError>> {
+            let (ds, handles) = (Arc::clone(&ds), Arc::clone(&handles));
+            Box::pin(async move { library_by_id(&handles[i % handles.len()], ds.note(i)).await.map(drop) })
+        }
+    };
+    let raw = {
+        let ds = Arc::clone(ds);
+        move |i: usize| -> BoxFuture<'static, Result<(), BoxError>> {
+            let ds = Arc::clone(&ds);
+            Box::pin(async move { raw_by_id(&ds, ds.note(i)).await.map(drop) })
+        }
+    };
+    (library, raw)
+}
+
 /// Workload 1, concurrent: 32 tasks share a fixed count of selects by id;
 /// rounds alternate library and raw.
 async fn by_id_concurrent(ctx: &Context, ds: &Arc<Dataset>, db: &SessionDb) -> Result<Section, BoxError> {
     const TASKS: usize = 32;
     let total = if ctx.smoke { TASKS * 2 } else { 10_000 };
     let rounds = ctx.iterations(10);
-    // Requests of many users, as a server sees them (one user's requests
-    // share at most `per_user_connections` of the pool).
     let _ = db;
-    let handles: Arc<Vec<SessionDb>> = Arc::new(ds.users.iter().take(TASKS * 2).map(|u| ds.db(*u)).collect());
-    let library = {
-        let ds = Arc::clone(ds);
-        move |i: usize| {
-            let (ds, handles) = (Arc::clone(&ds), Arc::clone(&handles));
-            async move { library_by_id(&handles[i % handles.len()], ds.note(i)).await.map(drop) }
-        }
-    };
-    let raw = {
-        let ds = Arc::clone(ds);
-        move |i: usize| {
-            let ds = Arc::clone(&ds);
-            async move { raw_by_id(&ds, ds.note(i)).await.map(drop) }
-        }
-    };
+    let (library, raw) = by_id_tasks(ds);
     if !ctx.smoke {
         throughput(TASKS, total / 2, library.clone()).await?;
         throughput(TASKS, total / 2, raw.clone()).await?;
