@@ -12,7 +12,8 @@
 //! - `--list`: list the workloads.
 //! - `--repeat <case> <n>`: no measurement: seed, then run one read `n`
 //!   times in a row (`by-id`, `by-id-raw`, `to-one`, `to-one-raw`; `by-id-32`
-//!   and `by-id-raw-32` share them among 32 tasks), for a
+//!   and `by-id-raw-32` share them among 32 tasks; `insert-1000` and
+//!   `insert-1000-raw` are batches of 1,000 inserts), for a
 //!   profiler or an instruction counter (`valgrind --tool=callgrind`); the
 //!   same with `n` = 0 is the set-up to subtract.
 
@@ -140,7 +141,11 @@ async fn run(
     }
     let mut outcome = Ok(());
     if let Some((case, n)) = repeat {
-        outcome = workloads::reads::repeat(&ctx, &case, n).await;
+        outcome = if case.starts_with("insert-") {
+            workloads::writes::repeat(&ctx, &case, n).await
+        } else {
+            workloads::reads::repeat(&ctx, &case, n).await
+        };
         let dropped = scratch.drop_db().await;
         return outcome.and(dropped);
     }

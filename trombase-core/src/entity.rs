@@ -43,6 +43,12 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// The row's values, one per field in declaration order.
     fn values(&self) -> Vec<Value>;
 
+    /// The row's values, one per field in declaration order, moved out of
+    /// the row (no copy of a string).
+    fn into_values(self) -> Vec<Value> {
+        self.values()
+    }
+
     /// Builds the row from values, one per field in declaration order.
     fn from_values(values: Vec<Value>) -> Result<Self>;
 

@@ -28,6 +28,11 @@ pub trait FieldType: ToSql + for<'a> FromSql<'a> + Clone + Send + Sync + 'static
     /// This value as a [`Value`].
     fn to_value(&self) -> Value;
 
+    /// This value as a [`Value`], moved (no copy of a string).
+    fn into_value(self) -> Value {
+        self.to_value()
+    }
+
     /// The value back from a [`Value`] of this field's kind; `None` when the
     /// value is of another kind (or null for a non-null field).
     fn from_value(value: Value) -> Option<Self>;
@@ -50,6 +55,9 @@ macro_rules! plain_field_types {
             type Inner = Self;
             fn to_value(&self) -> Value {
                 Value::$value(self.clone())
+            }
+            fn into_value(self) -> Value {
+                Value::$value(self)
             }
             fn from_value(value: Value) -> Option<Self> {
                 match value {
@@ -103,6 +111,9 @@ impl<T: NotNullFieldType> FieldType for Option<T> {
     type Inner = T;
     fn to_value(&self) -> Value {
         self.as_ref().map_or(Value::Null, T::to_value)
+    }
+    fn into_value(self) -> Value {
+        self.map_or(Value::Null, T::into_value)
     }
     fn from_value(value: Value) -> Option<Self> {
         match value {

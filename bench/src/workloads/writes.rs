@@ -33,6 +33,37 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
     Ok(report)
 }
 
+/// `--repeat insert-1000 <n>` / `insert-1000-raw`: `n` batches of 1,000
+/// inserts, library or the raw `unnest` floor, unmeasured (for a profiler
+/// or an instruction counter; the table is emptied after each).
+pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError> {
+    const BATCH: usize = 1_000;
+    let ds = dataset(ctx).await?;
+    let user = ds.users[0];
+    let db = ds.db(user);
+    for i in 0..n {
+        let (ids, titles) = new_rows(BATCH, i);
+        match case {
+            "insert-1000" => {
+                let rows = ids.into_iter().zip(titles);
+                db.do_mutations(rows.map(|(id, title)| {
+                    Mutation::insert(NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user })
+                }))
+                .await?;
+            }
+            "insert-1000-raw" => {
+                let client = ds.trom.pool().get().await?;
+                let statement = client.prepare_cached(INSERT_OPEN_UNNEST).await?;
+                client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?;
+            }
+            _ => return Err(format!("no case `{case}`: insert-1000, insert-1000-raw").into()),
+        }
+        truncate(&ds).await?;
+    }
+    eprintln!("ran `{case}` {n} times");
+    Ok(())
+}
+
 const INSERT_OPEN: &str =
     "INSERT INTO bench_open_notes (id, title, content, user_id, created_at, updated_at) \
                            VALUES ($1, $2, $3, $4, $5, $6)";

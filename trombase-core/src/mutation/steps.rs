@@ -116,7 +116,7 @@ impl<'a> Batch<'a> {
             }
         }
         let id = id.ok_or_else(|| Error::validation("payload.id", "is required"))?;
-        self.judge(entity, ErasedOp::Create { id, values: &values, json }).await?;
+        self.judge(entity, ErasedOp::Create { id, values: &mut values, json }).await?;
         let other = self.held_lock().as_ref().is_some_and(|held| held.entity != entity);
         if other {
             self.flush().await?;
@@ -148,10 +148,16 @@ impl<'a> Batch<'a> {
             self.send(self.write(statement, values, index));
             return Ok(());
         }
-        let types = meta.fields.iter().map(|f| kind_array_type(f.kind)).collect();
-        let statement = self.prepare(render::insert_unnest(meta), meta, types).await?;
         let Held { rows, indexes, .. } = held;
         let columns = columns(meta, rows);
+        let shared: Vec<bool> = columns.iter().map(|c| matches!(c, Param::Value(_))).collect();
+        let types = meta
+            .fields
+            .iter()
+            .zip(&shared)
+            .map(|(f, shared)| if *shared { kind_type(f.kind) } else { kind_array_type(f.kind) })
+            .collect();
+        let statement = self.prepare(render::insert_unnest(meta, &shared), meta, types).await?;
         let (conn, returning) = (self.conn, self.returning);
         let savepoint = self.wrote.load(Ordering::Relaxed);
         if savepoint {
@@ -378,7 +384,9 @@ impl BeforeQuery for Batch<'_> {
     }
 }
 
-/// The rows as one array parameter per column (moved, not copied).
+/// The rows as one parameter per column (moved, not copied): an array of
+/// every row's value, or the one value when every row holds the same (the
+/// id column is always an array: it is what makes the rows many).
 fn columns(meta: &EntityMeta, rows: Vec<Vec<Value>>) -> Vec<Param> {
     let mut columns: Vec<Vec<Value>> = meta.fields.iter().map(|_| Vec::with_capacity(rows.len())).collect();
     for row in rows {
@@ -386,14 +394,35 @@ fn columns(meta: &EntityMeta, rows: Vec<Vec<Value>>) -> Vec<Param> {
             column.push(value);
         }
     }
-    meta.fields.iter().zip(columns).map(|(field, values)| Param::Column(field.kind, values)).collect()
+    meta.fields
+        .iter()
+        .zip(columns)
+        .map(|(field, mut values)| match &values[..] {
+            [first, rest @ ..]
+                if field.managed != Some(Managed::Id) && rest.iter().all(|v| same(v, first)) =>
+            {
+                Param::Value(values.swap_remove(0))
+            }
+            _ => Param::Column(field.kind, values),
+        })
+        .collect()
 }
 
-/// The values of one column parameter.
-fn column_values(param: &Param) -> &[Value] {
+/// Whether two values are stored alike (`0.0` and `-0.0` are not; a NaN is
+/// never shared).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::F64(a), Value::F64(b)) => a.to_bits() == b.to_bits() && !a.is_nan(),
+        _ => a == b,
+    }
+}
+
+/// Row `k`'s value of one column parameter (`columns` makes no other kind).
+fn row_value(param: &Param, k: usize) -> &Value {
     match param {
-        Param::Column(_, values) => values,
-        _ => &[],
+        Param::Column(_, values) | Param::List(_, values) => values.get(k).unwrap_or(&Value::Null),
+        Param::Value(value) => value,
+        Param::Int(_) => &Value::Null,
     }
 }
 
@@ -433,7 +462,7 @@ async fn find_refused(
         for (k, index) in indexes.iter().enumerate() {
             rows.send(Box::pin(async move {
                 let params: Vec<&(dyn ToSql + Sync)> =
-                    columns.iter().map(|c| &column_values(c)[k] as &(dyn ToSql + Sync)).collect();
+                    columns.iter().map(|c| row_value(c, k) as &(dyn ToSql + Sync)).collect();
                 (*index, conn.execute_prepared(single, &params, CONTEXT).await.map(|_| Vec::new()))
             }));
         }
@@ -448,8 +477,15 @@ async fn find_refused(
 /// The rows a multi-row insert returned, each tagged with the index of
 /// the insert that wrote it (matched by id).
 fn tag_by_id(meta: &EntityMeta, rows: Vec<Row>, columns: &[Param], indexes: &[usize]) -> Vec<(usize, Row)> {
+    if rows.is_empty() {
+        // Without `RETURNING`: nothing to tag.
+        return Vec::new();
+    }
     let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
-    let ids = columns.get(id_at).map_or(&[][..], column_values);
+    let ids = match columns.get(id_at) {
+        Some(Param::Column(_, ids)) => &ids[..],
+        _ => &[],
+    };
     let by_id: std::collections::HashMap<DbId, usize> =
         ids.iter().zip(indexes).filter_map(|(id, index)| as_id(id).map(|id| (id, *index))).collect();
     rows.into_iter()

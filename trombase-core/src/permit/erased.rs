@@ -21,10 +21,26 @@ pub(crate) enum Verdict {
 
 /// An operation to check, with rows still undecoded.
 pub(crate) enum ErasedOp<'a> {
-    Read { columns: &'a [&'static FieldMeta], filter: Option<&'a Predicate> },
-    Create { id: DbId, values: &'a [Value], json: Option<&'a serde_json::Value> },
-    Update { id: DbId, changes: &'a [(&'static FieldMeta, Value)], current: &'a Row, now: DateTime<Utc> },
-    Delete { ids: &'a [DbId], rows: &'a [Row] },
+    Read {
+        columns: &'a [&'static FieldMeta],
+        filter: Option<&'a Predicate>,
+    },
+    /// The values are moved into the typed row the permitter sees, and back.
+    Create {
+        id: DbId,
+        values: &'a mut Vec<Value>,
+        json: Option<&'a serde_json::Value>,
+    },
+    Update {
+        id: DbId,
+        changes: &'a [(&'static FieldMeta, Value)],
+        current: &'a Row,
+        now: DateTime<Utc>,
+    },
+    Delete {
+        ids: &'a [DbId],
+        rows: &'a [Row],
+    },
 }
 
 type CheckFn = for<'a> fn(&'a Session, &'a Sql<'a>, ErasedOp<'a>) -> BoxFuture<'a, Result<Verdict>>;
@@ -95,10 +111,14 @@ fn check<'a, E: Entity>(
                 E::permit(session, sql, &Operation::Read(ReadOp { entity, columns, filter })).await
             }
             ErasedOp::Create { id, values, json } => {
-                let row = E::from_values(values.to_vec())?;
-                let json = super::Payload::new(entity, values, json);
-                let op = Operation::Create(CreateOp { entity, id, row: &row, json: &json });
-                E::permit(session, sql, &op).await
+                let row = E::from_values(std::mem::take(values))?;
+                let permit = {
+                    let json = super::Payload::new(entity, &row, json);
+                    let op = Operation::Create(CreateOp { entity, id, row: &row, json: &json });
+                    E::permit(session, sql, &op).await
+                };
+                *values = row.into_values();
+                permit
             }
             ErasedOp::Update { id, changes, current, now } => {
                 let current = E::from_row(current)?;

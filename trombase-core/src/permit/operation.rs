@@ -103,18 +103,29 @@ pub struct CreateOp<'a, E> {
 /// no JSON). Reads as a `serde_json::Value` (`Deref`).
 pub struct Payload<'a> {
     entity: &'static EntityMeta,
-    values: &'a [Value],
+    row: &'a (dyn RowValues + Sync),
     sent: Option<&'a serde_json::Value>,
     built: std::sync::OnceLock<serde_json::Value>,
+}
+
+/// A row whose values a [`Payload`] is built from.
+pub(crate) trait RowValues {
+    fn row_values(&self) -> Vec<Value>;
+}
+
+impl<E: crate::Entity> RowValues for E {
+    fn row_values(&self) -> Vec<Value> {
+        self.values()
+    }
 }
 
 impl<'a> Payload<'a> {
     pub(crate) fn new(
         entity: &'static EntityMeta,
-        values: &'a [Value],
+        row: &'a (dyn RowValues + Sync),
         sent: Option<&'a serde_json::Value>,
     ) -> Self {
-        Payload { entity, values, sent, built: std::sync::OnceLock::new() }
+        Payload { entity, row, sent, built: std::sync::OnceLock::new() }
     }
 }
 
@@ -130,7 +141,7 @@ impl std::ops::Deref for Payload<'_> {
                 .entity
                 .fields
                 .iter()
-                .zip(self.values)
+                .zip(self.row.row_values())
                 .filter(|(f, _)| !f.is_managed_timestamp())
                 .map(|(f, v)| (f.name.to_owned(), v.to_json()))
                 .collect();

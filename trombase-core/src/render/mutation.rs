@@ -1,6 +1,8 @@
 //! SQL text of the statements the mutation engine runs. Parameters are
 //! always `$n`; names come only from the schema.
 
+use std::fmt::Write as _;
+
 use super::ident::push_quoted_ident;
 use crate::schema::{EntityMeta, FieldMeta, Managed};
 
@@ -25,10 +27,35 @@ pub(crate) fn insert(entity: &EntityMeta) -> String {
     insert_from(entity, "VALUES")
 }
 
-/// `INSERT INTO t (every column) SELECT * FROM unnest($1, ..., $n)`: many
-/// rows in one statement, one array parameter per column.
-pub(crate) fn insert_unnest(entity: &EntityMeta) -> String {
-    insert_from(entity, "SELECT * FROM unnest")
+/// `INSERT INTO t (every column) SELECT v.c0, $2, v.c2 FROM unnest($1, $3)
+/// AS v(c0, c2)`: many rows in one statement. `$i` is the `i`-th column:
+/// an array of every row's value, or, where `shared[i - 1]`, the one value
+/// all rows share (sent once, not once a row).
+pub(crate) fn insert_unnest(entity: &EntityMeta, shared: &[bool]) -> String {
+    let mut sql = String::from("INSERT INTO ");
+    push_quoted_ident(&mut sql, entity.table);
+    sql.push_str(" (");
+    sql.push_str(&column_list(entity));
+    sql.push_str(") SELECT ");
+    let columns = 0..entity.fields.len();
+    let is_shared = |i: usize| shared.get(i).copied().unwrap_or(false);
+    for i in columns.clone() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let _ = if is_shared(i) { write!(sql, "${}", i + 1) } else { write!(sql, "v.c{i}") };
+    }
+    sql.push_str(" FROM unnest(");
+    let arrays: Vec<usize> = columns.filter(|i| !is_shared(*i)).collect();
+    for (k, i) in arrays.iter().enumerate() {
+        let _ = write!(sql, "{}${}", if k > 0 { ", " } else { "" }, i + 1);
+    }
+    sql.push_str(") AS v(");
+    for (k, i) in arrays.iter().enumerate() {
+        let _ = write!(sql, "{}c{i}", if k > 0 { ", " } else { "" });
+    }
+    sql.push(')');
+    sql
 }
 
 /// `INSERT INTO t (every column) <source>($1, ..., $n)`.
@@ -156,5 +183,17 @@ mod tests {
             r#"UPDATE "notes" SET "title" = $1, "updatedAt" = $2 WHERE "id" = $3"#
         );
         assert_eq!(delete(&NOTES), r#"DELETE FROM "notes" WHERE "id" = ANY($1)"#);
+    }
+
+    #[test]
+    fn a_multi_row_insert_sends_a_value_all_rows_share_once() {
+        assert_eq!(
+            insert_unnest(&NOTES, &[false; 4]),
+            r#"INSERT INTO "notes" ("id", "title", "createdAt", "updatedAt") SELECT v.c0, v.c1, v.c2, v.c3 FROM unnest($1, $2, $3, $4) AS v(c0, c1, c2, c3)"#
+        );
+        assert_eq!(
+            insert_unnest(&NOTES, &[false, false, true, true]),
+            r#"INSERT INTO "notes" ("id", "title", "createdAt", "updatedAt") SELECT v.c0, v.c1, $3, $4 FROM unnest($1, $2) AS v(c0, c1)"#
+        );
     }
 }

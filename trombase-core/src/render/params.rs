@@ -3,11 +3,11 @@
 use std::error::Error as StdError;
 
 use bytes::BytesMut;
-use chrono::{DateTime, Utc};
-use postgres_types::{to_sql_checked, IsNull, ToSql, Type};
+use postgres_protocol::types::{array_to_sql as array_to_sql_raw, ArrayDimension};
+use postgres_types::{to_sql_checked, IsNull, Kind, ToSql, Type};
 
 use crate::schema::FieldKind;
-use crate::{DbId, Value};
+use crate::Value;
 
 /// One bind parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,32 +78,33 @@ pub(crate) fn kind_array_type(kind: FieldKind) -> Type {
     }
 }
 
-/// Encodes values of one kind as a typed PostgreSQL array, a null element
-/// for each null.
+/// Encodes values as a typed PostgreSQL array, a null element for each
+/// null, each value written in place (no copy of the column first).
 fn array_to_sql(
     kind: FieldKind,
     values: &[Value],
     ty: &Type,
     out: &mut BytesMut,
 ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
-    macro_rules! typed {
-        ($variant:ident, $t:ty) => {{
-            let items: Vec<Option<$t>> = values
-                .iter()
-                .map(|v| if let Value::$variant(x) = v { Some(x.clone()) } else { None })
-                .collect();
-            items.to_sql(ty, out)
-        }};
-    }
-    match kind {
-        FieldKind::Text => typed!(Text, String),
-        FieldKind::I16 => typed!(I16, i16),
-        FieldKind::I32 => typed!(I32, i32),
-        FieldKind::I64 => typed!(I64, i64),
-        FieldKind::F64 => typed!(F64, f64),
-        FieldKind::Bool => typed!(Bool, bool),
-        FieldKind::Timestamp => typed!(Timestamp, DateTime<Utc>),
-        FieldKind::Json => typed!(Json, serde_json::Value),
-        FieldKind::DbId => typed!(DbId, DbId),
-    }
+    let Kind::Array(member) = ty.kind() else {
+        return Err(format!("an array parameter bound as `{ty}`").into());
+    };
+    let dimension = ArrayDimension { len: i32::try_from(values.len())?, lower_bound: 1 };
+    array_to_sql_raw(
+        [dimension],
+        member.oid(),
+        values,
+        |value, out| match value {
+            Value::Null => Ok(postgres_protocol::IsNull::Yes),
+            value if value.kind() == Some(kind) => {
+                value.to_sql(member, out).map(|_| postgres_protocol::IsNull::No)
+            }
+            value => {
+                let found = value.kind().map_or("a null", FieldKind::describe);
+                Err(format!("{found} in an array of {}", kind.describe()).into())
+            }
+        },
+        out,
+    )?;
+    Ok(IsNull::No)
 }

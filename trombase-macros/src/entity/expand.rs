@@ -231,6 +231,10 @@ fn decoders(entity: &Entity) -> TokenStream {
         let (ident, ty) = (f.ident, f.ty);
         quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::to_value(&self.#ident))
     });
+    let into_values = entity.fields.iter().map(|f| {
+        let (ident, ty) = (f.ident, f.ty);
+        quote_spanned!(ty.span()=> <#ty as __tb::FieldType>::into_value(self.#ident))
+    });
     quote! {
         fn from_row_at(row: &__tb::Row, first: usize) -> __tb::Result<Self> {
             ::core::result::Result::Ok(Self { #(#from_row),* })
@@ -242,6 +246,10 @@ fn decoders(entity: &Entity) -> TokenStream {
 
         fn values(&self) -> ::std::vec::Vec<__tb::Value> {
             ::std::vec![#(#values),*]
+        }
+
+        fn into_values(self) -> ::std::vec::Vec<__tb::Value> {
+            ::std::vec![#(#into_values),*]
         }
 
         fn from_values(values: ::std::vec::Vec<__tb::Value>) -> __tb::Result<Self> {
@@ -290,7 +298,7 @@ fn new_row(entity: &Entity) -> TokenStream {
         Some(Managed::CreatedAt | Managed::UpdatedAt) => quote!(__tb::Value::Null),
         _ => {
             let (field, ty) = (f.ident, f.ty);
-            quote!(<#ty as __tb::FieldType>::to_value(&self.#field))
+            quote!(<#ty as __tb::FieldType>::into_value(self.#field))
         }
     });
     let doc = format!(
