@@ -365,3 +365,50 @@ async fn one_insert_behind_a_pooler_commits_in_one_round_trip_and_fails_cleanly(
     assert!(matches!(err, trombase::Error::CommitUnknown(_)), "{err:?}");
     data.do_mutations([item("next")]).await.unwrap();
 }
+
+/// Behind a pooler the statement timeout rides in each transaction, unless
+/// every server connection already starts with exactly that timeout (set
+/// with `ALTER ROLE` or `ALTER DATABASE ... SET statement_timeout`): then a
+/// one-insert batch is its `INSERT` alone, and the server's own timeout still
+/// cancels a statement that runs past it. Another timeout is carried as before.
+#[tokio::test]
+async fn behind_a_pooler_a_timeout_every_connection_starts_with_is_not_carried_again() {
+    let db = TestDb::new().await;
+    let setting = format!("ALTER DATABASE \"{}\" SET statement_timeout = 1000", db.name());
+    db.client().await.batch_execute(&setting).await.unwrap();
+    let connect = |timeout: u64| {
+        TromBase::builder()
+            .database_url(db.url())
+            .entity::<Item>()
+            .statement_mode(trombase::StatementMode::Unnamed)
+            .statement_timeout(Duration::from_millis(timeout))
+            .connect()
+    };
+    let same = connect(1000).await.unwrap();
+    same.create_tables().await.unwrap();
+    let data = same.db.with_session(&session_for(DbId::new()));
+    let before = same.statements_executed();
+    data.do_mutations([item("one")]).await.unwrap();
+    assert_eq!(same.statements_executed() - before, 1, "the INSERT alone");
+
+    let other = connect(1500).await.unwrap();
+    let before = other.statements_executed();
+    other.db.with_session(&session_for(DbId::new())).do_mutations([item("two")]).await.unwrap();
+    assert_eq!(other.statements_executed() - before, 3, "BEGIN (with its timeout), INSERT, COMMIT");
+
+    let mut blocker = db.client().await;
+    let lock = blocker.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let started = Instant::now();
+    for err in
+        [data.select(Item::query()).await.unwrap_err(), data.do_mutations([item("three")]).await.unwrap_err()]
+    {
+        match &err {
+            trombase::Error::Database(e) => assert!(e.is_timeout(), "{err:?}"),
+            other => panic!("expected a statement timeout, got {other:?}"),
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "cut by the server's timeout");
+    lock.rollback().await.unwrap();
+    assert_eq!(count(&db).await, 2, "the cancelled insert wrote nothing");
+}

@@ -75,10 +75,12 @@ async fn rows_sharing_a_value_or_not_store_exactly_what_each_holds() {
             reading("b", f64::INFINITY, Some("b"), Some(json!([]))),
         ],
     ];
+    // Behind a pooler, in a transaction carrying the timeout.
+    let statements = if test_db.through_pooler() { 3 } else { 1 };
     for rows in &batches {
         let before = trom.statements_executed();
         db.do_mutations(rows.iter().cloned().map(Mutation::insert)).await.unwrap();
-        assert_eq!(trom.statements_executed() - before, 1, "one INSERT … unnest per batch");
+        assert_eq!(trom.statements_executed() - before, statements, "one INSERT … unnest per batch");
         assert_stored(&db, rows).await;
     }
     let nan: Vec<Reading> = db.select(Reading::query().filter(Reading::LABEL.eq("nan"))).await.unwrap();

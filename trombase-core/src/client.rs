@@ -217,6 +217,12 @@ impl TromBaseBuilder {
     /// (default 30 s; `None` for the server's setting). A cancelled statement
     /// is an [`Error::Database`](crate::Error::Database) whose `is_timeout()` is true; a read or batch
     /// it belonged to changes nothing.
+    ///
+    /// Directly on the server it is a setting of each connection. Behind a
+    /// pooler every transaction carries it (`SET LOCAL`), and reads run in a
+    /// transaction for it, unless every server connection already starts
+    /// with exactly this timeout (`ALTER ROLE app SET statement_timeout =
+    /// '30s'`, read when the library connects) and no replica is configured.
     pub fn statement_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.statement_timeout = timeout.into();
         self

@@ -27,11 +27,37 @@ use share::Shares;
 
 /// A pool for `url` with the settings of `config`, connected once to make
 /// sure the server answers; and the `SET LOCAL` that carries the statement
-/// timeout, if it must.
+/// timeout, if it must: not when every server connection already starts
+/// with exactly that timeout (set on the role or the database, the way to
+/// give a pooler's connections a timeout), and no replica might differ.
 async fn build_pool(config: &ExecConfig, url: &str, mode: StatementMode) -> Result<(Pool, Option<String>)> {
-    let (pool, local_timeout) = pool_for(config, url, mode)?;
-    drop(pool.get().await?);
+    let (pool, mut local_timeout) = pool_for(config, url, mode)?;
+    let conn = pool.get().await?;
+    if let (Some(_), Some(timeout), true) =
+        (&local_timeout, config.statement_timeout, config.replicas.is_empty())
+    {
+        if starting_timeout_ms(&conn).await? == Some(timeout_ms(timeout)) {
+            local_timeout = None;
+        }
+    }
     Ok((pool, local_timeout))
+}
+
+/// The statement timeout a server connection starts with (its role's,
+/// database's or server's setting, not a session's `SET`), in ms.
+async fn starting_timeout_ms(conn: &tokio_postgres::Client) -> Result<Option<u128>> {
+    // A simple query: no statement is named behind a pooler.
+    let sql = "SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout'";
+    let messages =
+        conn.simple_query(sql).await.map_err(|e| DatabaseError::new("reading the statement timeout", e))?;
+    Ok(messages.iter().find_map(|message| match message {
+        tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|ms| ms.parse().ok()),
+        _ => None,
+    }))
+}
+
+fn timeout_ms(timeout: Duration) -> u128 {
+    timeout.as_millis().max(1)
 }
 
 /// A pool for `url` that has not connected yet.
@@ -44,7 +70,7 @@ fn pool_for(config: &ExecConfig, url: &str, mode: StatementMode) -> Result<(Pool
     }
     let mut local_timeout = None;
     if let Some(timeout) = config.statement_timeout {
-        let ms = timeout.as_millis().max(1);
+        let ms = timeout_ms(timeout);
         if mode == StatementMode::Unnamed {
             // A proxy hands server connections from client to client: no
             // session setting is ours, and PgBouncer refuses the `options`
