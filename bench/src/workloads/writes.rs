@@ -213,112 +213,127 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
     let user = ds.users[0];
     let db = &ds.db(user);
     truncate(ds).await?;
-    let measured = interleaved(
-        ctx,
-        1,
-        12,
-        &[
-            self_timed("library", |i| async move {
-                let (ids, titles) = new_rows(count, i);
-                let started = Instant::now();
-                for (id, title) in ids.into_iter().zip(titles) {
-                    db.do_mutations([Mutation::insert(NewOpenNote {
-                        id,
-                        title,
-                        content: CONTENT.to_owned(),
-                        user_id: user,
-                    })])
-                    .await?;
-                }
-                let took = started.elapsed();
-                truncate(ds).await?;
-                Ok(took)
-            }),
-            self_timed("raw, autocommit INSERT each", |i| async move {
-                let (ids, titles) = new_rows(count, i);
-                let started = Instant::now();
-                for (id, title) in ids.iter().zip(&titles) {
-                    let client = ds.trom.pool().get().await?;
-                    let statement = client.prepare_cached(INSERT_OPEN).await?;
-                    let now = now();
-                    client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
-                }
-                let took = started.elapsed();
-                truncate(ds).await?;
-                Ok(took)
-            }),
-            self_timed("raw, autocommit INSERT each, unnamed (pooler-safe)", |i| async move {
-                let (ids, titles) = new_rows(count, i);
-                let started = Instant::now();
-                for (id, title) in ids.iter().zip(&titles) {
-                    let client = ds.trom.pool().get().await?;
-                    let now = now();
-                    client
-                        .query_typed(
-                            INSERT_OPEN,
-                            &[
-                                (id, Type::TEXT),
-                                (title, Type::TEXT),
-                                (&CONTENT, Type::TEXT),
-                                (&user, Type::TEXT),
-                                (&now, Type::TIMESTAMPTZ),
-                                (&now, Type::TIMESTAMPTZ),
-                            ],
-                        )
-                        .await?;
-                }
-                let took = started.elapsed();
-                truncate(ds).await?;
-                Ok(took)
-            }),
-            self_timed(
-                "raw, unnamed INSERT in a transaction carrying a statement timeout, pipelined (pooler-safe)",
-                |i| async move {
-                    let (ids, titles) = new_rows(count, i);
-                    let started = Instant::now();
-                    for (id, title) in ids.iter().zip(&titles) {
-                        let client = ds.trom.pool().get().await?;
-                        let now = now();
-                        let params: [(&(dyn tokio_postgres::types::ToSql + Sync), Type); 6] = [
+    let server_timed = server_timed_handle(ctx, ds).await?;
+    let server_timed_db = server_timed.as_ref().map(|trom| trom.db.with_session(&ds.session(user)));
+    let mut variants = vec![
+        self_timed("library", |i| async move {
+            let (ids, titles) = new_rows(count, i);
+            let started = Instant::now();
+            for (id, title) in ids.into_iter().zip(titles) {
+                db.do_mutations([Mutation::insert(NewOpenNote {
+                    id,
+                    title,
+                    content: CONTENT.to_owned(),
+                    user_id: user,
+                })])
+                .await?;
+            }
+            let took = started.elapsed();
+            truncate(ds).await?;
+            Ok(took)
+        }),
+        self_timed("raw, autocommit INSERT each", |i| async move {
+            let (ids, titles) = new_rows(count, i);
+            let started = Instant::now();
+            for (id, title) in ids.iter().zip(&titles) {
+                let client = ds.trom.pool().get().await?;
+                let statement = client.prepare_cached(INSERT_OPEN).await?;
+                let now = now();
+                client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+            }
+            let took = started.elapsed();
+            truncate(ds).await?;
+            Ok(took)
+        }),
+        self_timed("raw, autocommit INSERT each, unnamed (pooler-safe)", |i| async move {
+            let (ids, titles) = new_rows(count, i);
+            let started = Instant::now();
+            for (id, title) in ids.iter().zip(&titles) {
+                let client = ds.trom.pool().get().await?;
+                let now = now();
+                client
+                    .query_typed(
+                        INSERT_OPEN,
+                        &[
                             (id, Type::TEXT),
                             (title, Type::TEXT),
                             (&CONTENT, Type::TEXT),
                             (&user, Type::TEXT),
                             (&now, Type::TIMESTAMPTZ),
                             (&now, Type::TIMESTAMPTZ),
-                        ];
-                        let (begun, inserted, committed) = futures_util::join!(
-                            client.batch_execute("BEGIN; SET LOCAL statement_timeout = 30000"),
-                            client.query_typed(INSERT_OPEN, &params),
-                            client.batch_execute("COMMIT"),
-                        );
-                        begun?;
-                        inserted?;
-                        committed?;
-                    }
-                    let took = started.elapsed();
-                    truncate(ds).await?;
-                    Ok(took)
-                },
-            ),
-            self_timed("raw, BEGIN + INSERT + COMMIT each", |i| async move {
+                        ],
+                    )
+                    .await?;
+            }
+            let took = started.elapsed();
+            truncate(ds).await?;
+            Ok(took)
+        }),
+        self_timed(
+            "raw, unnamed INSERT in a transaction carrying a statement timeout, pipelined (pooler-safe)",
+            |i| async move {
                 let (ids, titles) = new_rows(count, i);
                 let started = Instant::now();
                 for (id, title) in ids.iter().zip(&titles) {
-                    let mut client = ds.trom.pool().get().await?;
-                    let statement = client.prepare_cached(INSERT_OPEN).await?;
-                    let tx = client.transaction().await?;
+                    let client = ds.trom.pool().get().await?;
                     let now = now();
-                    tx.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
-                    tx.commit().await?;
+                    let params: [(&(dyn tokio_postgres::types::ToSql + Sync), Type); 6] = [
+                        (id, Type::TEXT),
+                        (title, Type::TEXT),
+                        (&CONTENT, Type::TEXT),
+                        (&user, Type::TEXT),
+                        (&now, Type::TIMESTAMPTZ),
+                        (&now, Type::TIMESTAMPTZ),
+                    ];
+                    let (begun, inserted, committed) = futures_util::join!(
+                        client.batch_execute("BEGIN; SET LOCAL statement_timeout = 30000"),
+                        client.query_typed(INSERT_OPEN, &params),
+                        client.batch_execute("COMMIT"),
+                    );
+                    begun?;
+                    inserted?;
+                    committed?;
                 }
                 let took = started.elapsed();
                 truncate(ds).await?;
                 Ok(took)
-            }),
-        ],
-    )
-    .await?;
+            },
+        ),
+        self_timed("raw, BEGIN + INSERT + COMMIT each", |i| async move {
+            let (ids, titles) = new_rows(count, i);
+            let started = Instant::now();
+            for (id, title) in ids.iter().zip(&titles) {
+                let mut client = ds.trom.pool().get().await?;
+                let statement = client.prepare_cached(INSERT_OPEN).await?;
+                let tx = client.transaction().await?;
+                let now = now();
+                tx.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+                tx.commit().await?;
+            }
+            let took = started.elapsed();
+            truncate(ds).await?;
+            Ok(took)
+        }),
+    ];
+    if let Some(db) = &server_timed_db {
+        variants.push(self_timed(SERVER_TIMED, move |i| async move {
+            let (ids, titles) = new_rows(count, i);
+            let started = Instant::now();
+            for (id, title) in ids.into_iter().zip(titles) {
+                let row = NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user };
+                db.do_mutations([Mutation::insert(row)]).await?;
+            }
+            let took = started.elapsed();
+            truncate(ds).await?;
+            Ok(took)
+        }));
+    }
+    let measured = interleaved(ctx, 1, 12, &variants).await?;
+    drop(variants);
+    if server_timed.is_some() {
+        let client = ds.trom.pool().get().await?;
+        client.batch_execute(&database_timeout("RESET statement_timeout", &client).await?).await?;
+    }
     let per_batch: Vec<String> = measured
         .names
         .iter()
@@ -326,20 +341,54 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
         .map(|(name, s)| format!("{name} {:.1} µs", s.median.as_secs_f64() * 1e6 / count as f64))
         .collect();
     let floor = if ctx.statement_mode == StatementMode::Unnamed { 2 } else { 1 };
+    let mut notes = Vec::new();
+    if let Some(at) = measured.names.iter().position(|n| n == SERVER_TIMED) {
+        let server_timed = ratio(measured.summaries[at].median, measured.summaries[floor].median);
+        notes.push(format!(
+            "ratio {SERVER_TIMED} / {}, medians: **{server_timed:.3}** ({})",
+            measured.names[floor],
+            Target::AtMost(1.15).judge(server_timed)
+        ));
+    }
     Ok(latency_section(
         &format!("writes: {count} one-insert batches in a row"),
         &measured,
         0,
         floor,
         Target::AtMost(1.15),
-        vec![
+        notes.into_iter().chain([
             format!("each sample is all {count} batches; per batch (median / {count}): {}", per_batch.join("; ")),
             "library: `db.do_mutations([Mutation::insert(..)])` per batch (pool checkout, the permitter, the \
              INSERT alone: no transaction unless the permitter queries); raw: pool checkout, `prepare_cached`, \
              `execute` per row"
                 .to_owned(),
-        ],
+        ])
+        .collect(),
     ))
+}
+
+/// The variant of a library handle whose server applies its timeout.
+const SERVER_TIMED: &str = "library, the database sets the same timeout (pooler-safe)";
+
+/// Behind a pooler (`--statement-mode unnamed`): a second library handle on
+/// the scratch database after `ALTER DATABASE ... SET statement_timeout` to
+/// the library's default (30 s), so that it carries no timeout of its own.
+/// The setting is reset after the measurement.
+async fn server_timed_handle(ctx: &Context, ds: &Dataset) -> Result<Option<TromBase>, BoxError> {
+    if ctx.statement_mode != StatementMode::Unnamed {
+        return Ok(None);
+    }
+    let client = ds.trom.pool().get().await?;
+    client.batch_execute(&database_timeout("SET statement_timeout = 30000", &client).await?).await?;
+    let trom =
+        super::seed::builder(&ctx.database_url).statement_mode(StatementMode::Unnamed).connect().await?;
+    Ok(Some(trom))
+}
+
+/// `ALTER DATABASE <this one> <change>`.
+async fn database_timeout(change: &str, client: &tokio_postgres::Client) -> Result<String, BoxError> {
+    let name: String = client.query_one("SELECT current_database()", &[]).await?.get(0);
+    Ok(format!("ALTER DATABASE \"{}\" {change}", name.replace('"', "\"\"")))
 }
 
 const LOCK_NOTES: &str = "SELECT id, title, content, user_id, created_at, updated_at \
