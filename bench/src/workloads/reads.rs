@@ -17,6 +17,7 @@ use trombase::SessionDb;
 use super::measure::{interleaved, latency_section, median_f64, throughput, timed, Target};
 use super::seed::{dataset, Dataset, Note, RawNote, RawUser, User, NOTE_COLUMNS, USER_COLUMNS};
 use super::{BoxError, BoxFuture, Context, Report, Section};
+use crate::stats::ratio;
 
 /// Starts the workload.
 pub fn start(ctx: &Context) -> BoxFuture<'_, Result<Report, BoxError>> {
@@ -309,28 +310,40 @@ async fn notes_with_author(ctx: &Context, ds: &Dataset, db: &SessionDb) -> Resul
         return Err("library and raw disagree on a user's notes with author".into());
     }
     let pick = |i: usize| ds.users[ds.user_index(i)];
-    let measured = interleaved(
+    let library =
+        || timed("library", move |i| async move { library_notes_with_author(db, pick(i)).await.map(drop) });
+    let join = || {
+        timed(
+            "raw, LEFT JOIN",
+            move |i| async move { raw_join_notes_with_author(ds, pick(i)).await.map(drop) },
+        )
+    };
+    // The target's pair alone, then every variant in one mix. In the mix a
+    // library read right after the N+1 loop's 101 queries runs ~20 % slower
+    // than after the other variants, the hand-written one ~3 % (the cause is
+    // not pinned down: not instructions, the allocator or hint bits; see
+    // BENCHMARKS.md): reported beside the target, not hidden.
+    let measured = interleaved(ctx, 30, 400, &[library(), join()]).await?;
+    let mix = interleaved(
         ctx,
-        30,
-        400,
+        10,
+        200,
         &[
-            timed("library", |i| async move { library_notes_with_author(db, pick(i)).await.map(drop) }),
+            library(),
             timed("raw, correlated subquery", |i| async move {
                 raw_notes_with_author(ds, pick(i)).await.map(drop)
             }),
-            timed(
-                "raw, LEFT JOIN",
-                |i| async move { raw_join_notes_with_author(ds, pick(i)).await.map(drop) },
-            ),
+            join(),
             timed("raw, N+1 loop", |i| async move { raw_n1_notes_with_author(ds, pick(i)).await.map(drop) }),
         ],
     )
     .await?;
+    let in_mix = |k: usize| ratio(mix.summaries[k].median, mix.summaries[2].median);
     Ok(latency_section(
         &format!("reads: one user's {} notes with `author` embedded", ds.per_user),
         &measured,
         0,
-        2,
+        1,
         Target::AtMost(1.10),
         vec![
             "library: `db.select(Note::query().filter(Note::USER_ID.eq(uid)).with(Note::AUTHOR))` → \
@@ -341,6 +354,14 @@ async fn notes_with_author(ctx: &Context, ds: &Dataset, db: &SessionDb) -> Resul
              LEFT JOIN: the user's columns on every row, decoded by hand; \
              N+1: the notes, then one query per note for its author, on one connection"
                 .to_owned(),
+            format!(
+                "the four variants in one mix ({} rounds, each in a shuffled order), medians ÷ raw, LEFT JOIN: \
+                 library **{:.3}**, correlated subquery {:.3}, N+1 loop {:.3}",
+                mix.summaries[0].n,
+                in_mix(0),
+                in_mix(1),
+                in_mix(3)
+            ),
         ],
     ))
 }
