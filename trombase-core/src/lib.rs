@@ -60,6 +60,7 @@ mod error;
 mod exec;
 mod field_ref;
 mod field_type;
+mod hash;
 mod json;
 mod json_body;
 mod mutation;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::BusyError;
+use crate::hash::KeyHash;
 use crate::{DbId, Result};
 
 /// The connections each user may hold at once, and how long a request
@@ -23,7 +24,7 @@ pub(crate) struct Shares {
 /// request is not charged an allocation and two map updates); idle
 /// entries are swept when the map has doubled since the last sweep.
 struct Users {
-    turns: HashMap<DbId, Arc<Semaphore>>,
+    turns: HashMap<DbId, Arc<Semaphore>, KeyHash>,
     sweep_at: usize,
 }
 
@@ -37,7 +38,7 @@ pub(crate) struct Turn {
 
 impl Shares {
     pub(crate) fn new(per_user: usize, wait: Option<Duration>) -> Self {
-        let users = Users { turns: HashMap::new(), sweep_at: SWEEP_AT_LEAST };
+        let users = Users { turns: HashMap::default(), sweep_at: SWEEP_AT_LEAST };
         Shares { per_user: per_user.max(1), wait, users: Mutex::new(users) }
     }
 

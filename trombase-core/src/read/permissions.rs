@@ -9,6 +9,7 @@
 //! place its entity is read: the nodes, the junctions, and the relation
 //! filters, so a relation filter never tests a row the reader may not read.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::error::SchemaError;
@@ -20,7 +21,8 @@ use crate::{Error, Result, Session, Sql};
 /// One entity to ask, and what is asked of it.
 struct Touched<'a> {
     handle: EntityHandle,
-    columns: Vec<&'static FieldMeta>,
+    /// A node's own column list while nothing is added to it.
+    columns: Cow<'a, [&'static FieldMeta]>,
     filter: Option<&'a Predicate>,
 }
 
@@ -37,9 +39,8 @@ pub(super) async fn apply(
         for node in root.walk() {
             // The fields ordered by are read too: a page's cursor carries their values.
             let ordered = node.order.iter().filter_map(crate::query::OrderTerm::field);
-            let asked = node.columns.iter().copied().chain(node.aggregates.iter().filter_map(|a| a.field));
-            let asked = asked.chain(ordered);
-            touch(&mut touched, node.entity, asked, node.filter.as_ref());
+            let asked = node.aggregates.iter().filter_map(|a| a.field).chain(ordered);
+            touch_node(&mut touched, node, asked);
             for embed in &node.embeds {
                 if let Some(junction) = junction(schema, embed.relation)? {
                     touch(&mut touched, junction, std::iter::empty(), None);
@@ -100,6 +101,37 @@ pub(super) async fn apply(
     Ok(())
 }
 
+/// Adds a node's entity to the entities to ask, with its columns and the
+/// fields it also reads (`more`). A node first to touch its entity lends it
+/// its column list, copied only when a field is added.
+fn touch_node<'a>(
+    touched: &mut Vec<Touched<'a>>,
+    node: &'a SelectNode,
+    more: impl Iterator<Item = &'static FieldMeta>,
+) {
+    if touched.iter().any(|t| t.handle == node.entity) {
+        touch(touched, node.entity, node.columns.iter().copied().chain(more), node.filter.as_ref());
+        return;
+    }
+    touched.push(Touched {
+        handle: node.entity,
+        columns: Cow::Borrowed(&node.columns),
+        filter: node.filter.as_ref(),
+    });
+    if let Some(t) = touched.last_mut() {
+        for field in more {
+            add_column(&mut t.columns, field);
+        }
+    }
+}
+
+/// `field` added to `columns` unless it is there.
+fn add_column(columns: &mut Cow<'_, [&'static FieldMeta]>, field: &'static FieldMeta) {
+    if !columns.iter().any(|c| std::ptr::eq(*c, field) || c.name == field.name) {
+        columns.to_mut().push(field);
+    }
+}
+
 /// Adds `handle` to the entities to ask (once each), with `columns`.
 fn touch<'a>(
     touched: &mut Vec<Touched<'a>>,
@@ -110,15 +142,12 @@ fn touch<'a>(
     let i = match touched.iter().position(|t| t.handle == handle) {
         Some(i) => i,
         None => {
-            touched.push(Touched { handle, columns: Vec::with_capacity(columns.size_hint().0), filter });
+            touched.push(Touched { handle, columns: Cow::Owned(Vec::new()), filter });
             touched.len() - 1
         }
     };
-    let t = &mut touched[i];
     for field in columns {
-        if !t.columns.iter().any(|c| std::ptr::eq(*c, field) || c.name == field.name) {
-            t.columns.push(field);
-        }
+        add_column(&mut touched[i].columns, field);
     }
 }
 

@@ -15,12 +15,12 @@
 //! cached read again and compare.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, RwLock};
 
 use super::params::Param;
 use super::select::{clamp, page_with_origins, select_with_origins};
 use super::RowForm;
+use crate::hash::KeyHash;
 use crate::query::{OrderKey, PagePlan, Predicate, SelectNode};
 use crate::schema::FieldKind;
 use crate::Value;
@@ -47,64 +47,6 @@ pub(crate) struct Statement {
 #[derive(Default)]
 pub(crate) struct RenderCache {
     shapes: RwLock<HashMap<Vec<usize>, Entry, KeyHash>>,
-}
-
-/// Hashes a shape's key a word at a time (a multiply and a rotate per
-/// word, from a random seed): a lookup costs a tenth of SipHash's. The
-/// words are addresses (unknown to clients) and small numbers; and the map
-/// holds at most [`MAX_SHAPES`] entries, so even shapes made to collide
-/// cost a bounded scan.
-#[derive(Clone, Copy)]
-struct KeyHash {
-    seed: u64,
-}
-
-impl Default for KeyHash {
-    fn default() -> Self {
-        KeyHash { seed: rand::random() }
-    }
-}
-
-impl BuildHasher for KeyHash {
-    type Hasher = KeyHasher;
-
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher { state: self.seed }
-    }
-}
-
-struct KeyHasher {
-    state: u64,
-}
-
-impl KeyHasher {
-    fn add(&mut self, word: u64) {
-        self.state = (self.state.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        for byte in chunks.remainder() {
-            self.add(u64::from(*byte));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // The last words must reach every bit the map's buckets use.
-        let h = self.state;
-        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
-    }
 }
 
 /// One shape's statement, and where each of its parameters comes from:
