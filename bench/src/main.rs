@@ -13,7 +13,8 @@
 //! - `--repeat <case> <n>`: no measurement: seed, then run one read `n`
 //!   times in a row (`by-id`, `by-id-raw`, `to-one`, `to-one-raw`; `by-id-32`
 //!   and `by-id-raw-32` share them among 32 tasks; `insert-1000` and
-//!   `insert-1000-raw` are batches of 1,000 inserts), for a
+//!   `insert-1000-raw` are batches of 1,000 inserts, `insert-1` and
+//!   `insert-1-raw` 1,000 one-insert batches each), for a
 //!   profiler or an instruction counter (`valgrind --tool=callgrind`); the
 //!   same with `n` = 0 is the set-up to subtract.
 

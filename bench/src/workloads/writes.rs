@@ -34,8 +34,10 @@ async fn run(ctx: &Context) -> Result<Report, BoxError> {
 }
 
 /// `--repeat insert-1000 <n>` / `insert-1000-raw`: `n` batches of 1,000
-/// inserts, library or the raw `unnest` floor, unmeasured (for a profiler
-/// or an instruction counter; the table is emptied after each).
+/// inserts, library or the raw `unnest` floor; `insert-1` / `insert-1-raw`:
+/// `n` × 1,000 one-insert batches, library or autocommit `INSERT`s.
+/// Unmeasured (for a profiler or an instruction counter; the table is
+/// emptied after each 1,000 rows).
 pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError> {
     const BATCH: usize = 1_000;
     let ds = dataset(ctx).await?;
@@ -56,7 +58,25 @@ pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError>
                 let statement = client.prepare_cached(INSERT_OPEN_UNNEST).await?;
                 client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?;
             }
-            _ => return Err(format!("no case `{case}`: insert-1000, insert-1000-raw").into()),
+            "insert-1" => {
+                for (id, title) in ids.into_iter().zip(titles) {
+                    let row = NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user };
+                    db.do_mutations([Mutation::insert(row)]).await?;
+                }
+            }
+            "insert-1-raw" => {
+                for (id, title) in ids.iter().zip(&titles) {
+                    let client = ds.trom.pool().get().await?;
+                    let statement = client.prepare_cached(INSERT_OPEN).await?;
+                    let now = now();
+                    client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+                }
+            }
+            _ => {
+                return Err(
+                    format!("no case `{case}`: insert-1000, insert-1000-raw, insert-1, insert-1-raw").into()
+                )
+            }
         }
         truncate(&ds).await?;
     }

@@ -144,7 +144,8 @@ impl<'a> Batch<'a> {
         if let ([_], [index]) = (&held.rows[..], &held.indexes[..]) {
             let (index, values) = (*index, held.rows.remove(0));
             let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
-            let statement = self.prepare(render::insert(meta), meta, types).await?;
+            let sql = render::insert_once(meta, self.returning);
+            let statement = self.conn.prepare(sql, types, CONTEXT).await?;
             self.send(self.write(statement, values, index));
             return Ok(());
         }

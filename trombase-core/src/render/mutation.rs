@@ -1,7 +1,9 @@
 //! SQL text of the statements the mutation engine runs. Parameters are
 //! always `$n`; names come only from the schema.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use super::ident::push_quoted_ident;
 use crate::schema::{EntityMeta, FieldMeta, Managed};
@@ -25,6 +27,22 @@ fn id_column(entity: &EntityMeta) -> &'static str {
 /// `INSERT INTO t (every column) VALUES ($1, ...)`.
 pub(crate) fn insert(entity: &EntityMeta) -> String {
     insert_from(entity, "VALUES")
+}
+
+/// [`insert`], with `RETURNING` every column if `returning`: rendered once
+/// per entity and kept for the life of the process (entities are a fixed,
+/// compiled-in set), so a one-insert batch renders nothing.
+pub(crate) fn insert_once(entity: &'static EntityMeta, returning: bool) -> &'static str {
+    type Rendered = RwLock<HashMap<(usize, bool), &'static str>>;
+    static RENDERED: OnceLock<Rendered> = OnceLock::new();
+    let key = (std::ptr::from_ref(entity) as usize, returning);
+    let rendered = RENDERED.get_or_init(Rendered::default);
+    if let Some(sql) = rendered.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return sql;
+    }
+    let sql = if returning { insert(entity) + &self::returning(entity) } else { insert(entity) };
+    let mut rendered = rendered.write().unwrap_or_else(PoisonError::into_inner);
+    rendered.entry(key).or_insert_with(|| Box::leak(sql.into_boxed_str()))
 }
 
 /// `INSERT INTO t (every column) SELECT v.c0, $2, v.c2 FROM unnest($1, $3)
@@ -183,6 +201,14 @@ mod tests {
             r#"UPDATE "notes" SET "title" = $1, "updatedAt" = $2 WHERE "id" = $3"#
         );
         assert_eq!(delete(&NOTES), r#"DELETE FROM "notes" WHERE "id" = ANY($1)"#);
+    }
+
+    #[test]
+    fn a_single_row_insert_is_rendered_once_per_entity_and_returning() {
+        let (plain, returning) = (insert_once(&NOTES, false), insert_once(&NOTES, true));
+        assert_eq!(plain, insert(&NOTES));
+        assert_eq!(returning, insert(&NOTES) + &super::returning(&NOTES));
+        assert!(std::ptr::eq(plain, insert_once(&NOTES, false)), "kept, not rendered again");
     }
 
     #[test]
