@@ -47,31 +47,12 @@ pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError>
         let (ids, titles) = new_rows(BATCH, i);
         match case {
             "insert-1000" => {
-                let rows = ids.into_iter().zip(titles);
-                db.do_mutations(rows.map(|(id, title)| {
-                    Mutation::insert(NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user })
-                }))
-                .await?;
+                db.do_mutations(ids.into_iter().zip(titles).map(|(id, title)| open_note(id, title, user)))
+                    .await?;
             }
-            "insert-1000-raw" => {
-                let client = ds.trom.pool().get().await?;
-                let statement = client.prepare_cached(INSERT_OPEN_UNNEST).await?;
-                client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?;
-            }
-            "insert-1" => {
-                for (id, title) in ids.into_iter().zip(titles) {
-                    let row = NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user };
-                    db.do_mutations([Mutation::insert(row)]).await?;
-                }
-            }
-            "insert-1-raw" => {
-                for (id, title) in ids.iter().zip(&titles) {
-                    let client = ds.trom.pool().get().await?;
-                    let statement = client.prepare_cached(INSERT_OPEN).await?;
-                    let now = now();
-                    client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
-                }
-            }
+            "insert-1000-raw" => drop(raw_unnest_insert(&ds, &ids, &titles, user).await?),
+            "insert-1" => one_insert_batches(&db, ids, titles, user).await?,
+            "insert-1-raw" => raw_autocommit_inserts(&ds, &ids, &titles, user).await?,
             _ => {
                 return Err(
                     format!("no case `{case}`: insert-1000, insert-1000-raw, insert-1, insert-1-raw").into()
@@ -82,6 +63,53 @@ pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError>
     }
     eprintln!("ran `{case}` {n} times");
     Ok(())
+}
+
+/// A row for `bench_open_notes`.
+fn open_note(id: DbId, title: String, user: DbId) -> Mutation {
+    Mutation::insert(NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user })
+}
+
+/// One-insert batches through the library, one after another.
+async fn one_insert_batches(
+    db: &SessionDb,
+    ids: Vec<DbId>,
+    titles: Vec<String>,
+    user: DbId,
+) -> Result<(), BoxError> {
+    for (id, title) in ids.into_iter().zip(titles) {
+        db.do_mutations([open_note(id, title, user)]).await?;
+    }
+    Ok(())
+}
+
+/// The same rows as autocommit `INSERT`s, raw: a pool checkout and a
+/// cached prepared statement each.
+async fn raw_autocommit_inserts(
+    ds: &Dataset,
+    ids: &[DbId],
+    titles: &[String],
+    user: DbId,
+) -> Result<(), BoxError> {
+    for (id, title) in ids.iter().zip(titles) {
+        let client = ds.trom.pool().get().await?;
+        let statement = client.prepare_cached(INSERT_OPEN).await?;
+        let now = now();
+        client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
+    }
+    Ok(())
+}
+
+/// The rows as one `INSERT … SELECT … FROM unnest`, raw; the rows it wrote.
+async fn raw_unnest_insert(
+    ds: &Dataset,
+    ids: &[DbId],
+    titles: &[String],
+    user: DbId,
+) -> Result<u64, BoxError> {
+    let client = ds.trom.pool().get().await?;
+    let statement = client.prepare_cached(INSERT_OPEN_UNNEST).await?;
+    Ok(client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?)
 }
 
 const INSERT_OPEN: &str =
@@ -120,10 +148,8 @@ async fn insert_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
             self_timed("library, allow-all permitter", |i| async move {
                 let (ids, titles) = new_rows(BATCH, i);
                 let started = Instant::now();
-                db.do_mutations(ids.into_iter().zip(titles).map(|(id, title)| {
-                    Mutation::insert(NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user })
-                }))
-                .await?;
+                db.do_mutations(ids.into_iter().zip(titles).map(|(id, title)| open_note(id, title, user)))
+                    .await?;
                 let took = started.elapsed();
                 truncate(ds).await?;
                 Ok(took)
@@ -181,11 +207,8 @@ async fn insert_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
             self_timed("raw, one multi-row INSERT … SELECT unnest", |i| async move {
                 let (ids, titles) = new_rows(BATCH, i);
                 let started = Instant::now();
-                let client = ds.trom.pool().get().await?;
-                let statement = client.prepare_cached(INSERT_OPEN_UNNEST).await?;
-                let inserted = client.execute(&statement, &[&ids, &titles, &CONTENT, &user, &now()]).await?;
+                let inserted = raw_unnest_insert(ds, &ids, &titles, user).await?;
                 let took = started.elapsed();
-                drop(client);
                 if inserted != BATCH as u64 {
                     return Err("the multi-row insert missed rows".into());
                 }
@@ -239,15 +262,7 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
         self_timed("library", |i| async move {
             let (ids, titles) = new_rows(count, i);
             let started = Instant::now();
-            for (id, title) in ids.into_iter().zip(titles) {
-                db.do_mutations([Mutation::insert(NewOpenNote {
-                    id,
-                    title,
-                    content: CONTENT.to_owned(),
-                    user_id: user,
-                })])
-                .await?;
-            }
+            one_insert_batches(db, ids, titles, user).await?;
             let took = started.elapsed();
             truncate(ds).await?;
             Ok(took)
@@ -255,12 +270,7 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
         self_timed("raw, autocommit INSERT each", |i| async move {
             let (ids, titles) = new_rows(count, i);
             let started = Instant::now();
-            for (id, title) in ids.iter().zip(&titles) {
-                let client = ds.trom.pool().get().await?;
-                let statement = client.prepare_cached(INSERT_OPEN).await?;
-                let now = now();
-                client.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
-            }
+            raw_autocommit_inserts(ds, &ids, &titles, user).await?;
             let took = started.elapsed();
             truncate(ds).await?;
             Ok(took)
@@ -339,10 +349,7 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
         variants.push(self_timed(SERVER_TIMED, move |i| async move {
             let (ids, titles) = new_rows(count, i);
             let started = Instant::now();
-            for (id, title) in ids.into_iter().zip(titles) {
-                let row = NewOpenNote { id, title, content: CONTENT.to_owned(), user_id: user };
-                db.do_mutations([Mutation::insert(row)]).await?;
-            }
+            one_insert_batches(db, ids, titles, user).await?;
             let took = started.elapsed();
             truncate(ds).await?;
             Ok(took)
