@@ -7,13 +7,14 @@
 //! Nothing grows across iterations: inserted rows are truncated and deleted
 //! rows are inserted afresh before each delete, outside the measured part.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::types::Type;
 use trombase::prelude::*;
 use trombase::{Mutation, SessionDb, StatementMode};
 
-use super::measure::{interleaved, latency_section, self_timed, Measured, Target};
+use super::measure::{interleaved, latency_section, self_timed, Measured, Target, Variant};
 use super::seed::{dataset, Dataset, NewOpenNote, NewOwnedNote, Note, CONTENT, NOTE_COLUMNS};
 use super::{BoxError, BoxFuture, Context, Report, Section};
 use crate::stats::ratio;
@@ -63,6 +64,44 @@ pub async fn repeat(ctx: &Context, case: &str, n: usize) -> Result<(), BoxError>
     }
     eprintln!("ran `{case}` {n} times");
     Ok(())
+}
+
+/// A variant that inserts fresh rows: `count` new ids and titles made
+/// before the clock starts, `insert` timed, the insert targets emptied
+/// after it, outside the clock.
+fn inserting<'a, F, Fut>(name: &str, ds: &'a Dataset, count: usize, insert: F) -> Variant<'a>
+where
+    F: Fn(Vec<DbId>, Vec<String>) -> Fut + Send + Sync + 'a,
+    Fut: Future<Output = Result<(), BoxError>> + Send + 'a,
+{
+    self_timed(name, move |i| {
+        let (ids, titles) = new_rows(count, i);
+        let insert = insert(ids, titles);
+        async move {
+            let started = Instant::now();
+            insert.await?;
+            let took = started.elapsed();
+            truncate(ds).await?;
+            Ok(took)
+        }
+    })
+}
+
+/// `INSERT_OPEN`'s parameters with their types, for an unnamed statement.
+fn typed_params<'a>(
+    id: &'a DbId,
+    title: &'a String,
+    user: &'a DbId,
+    now: &'a DateTime<Utc>,
+) -> [(&'a (dyn tokio_postgres::types::ToSql + Sync), Type); 6] {
+    [
+        (id, Type::TEXT),
+        (title, Type::TEXT),
+        (&CONTENT, Type::TEXT),
+        (user, Type::TEXT),
+        (now, Type::TIMESTAMPTZ),
+        (now, Type::TIMESTAMPTZ),
+    ]
 }
 
 /// A row for `bench_open_notes`.
@@ -259,62 +298,33 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
     let server_timed = server_timed_handle(ctx, ds).await?;
     let server_timed_db = server_timed.as_ref().map(|trom| trom.db.with_session(&ds.session(user)));
     let mut variants = vec![
-        self_timed("library", |i| async move {
-            let (ids, titles) = new_rows(count, i);
-            let started = Instant::now();
-            one_insert_batches(db, ids, titles, user).await?;
-            let took = started.elapsed();
-            truncate(ds).await?;
-            Ok(took)
-        }),
-        self_timed("raw, autocommit INSERT each", |i| async move {
-            let (ids, titles) = new_rows(count, i);
-            let started = Instant::now();
+        inserting("library", ds, count, |ids, titles| one_insert_batches(db, ids, titles, user)),
+        inserting("raw, autocommit INSERT each", ds, count, |ids, titles| async move {
             raw_autocommit_inserts(ds, &ids, &titles, user).await?;
-            let took = started.elapsed();
-            truncate(ds).await?;
-            Ok(took)
+            Ok(())
         }),
-        self_timed("raw, autocommit INSERT each, unnamed (pooler-safe)", |i| async move {
-            let (ids, titles) = new_rows(count, i);
-            let started = Instant::now();
-            for (id, title) in ids.iter().zip(&titles) {
-                let client = ds.trom.pool().get().await?;
-                let now = now();
-                client
-                    .query_typed(
-                        INSERT_OPEN,
-                        &[
-                            (id, Type::TEXT),
-                            (title, Type::TEXT),
-                            (&CONTENT, Type::TEXT),
-                            (&user, Type::TEXT),
-                            (&now, Type::TIMESTAMPTZ),
-                            (&now, Type::TIMESTAMPTZ),
-                        ],
-                    )
-                    .await?;
-            }
-            let took = started.elapsed();
-            truncate(ds).await?;
-            Ok(took)
-        }),
-        self_timed(
-            "raw, unnamed INSERT in a transaction carrying a statement timeout, pipelined (pooler-safe)",
-            |i| async move {
-                let (ids, titles) = new_rows(count, i);
-                let started = Instant::now();
+        inserting(
+            "raw, autocommit INSERT each, unnamed (pooler-safe)",
+            ds,
+            count,
+            |ids, titles| async move {
                 for (id, title) in ids.iter().zip(&titles) {
                     let client = ds.trom.pool().get().await?;
                     let now = now();
-                    let params: [(&(dyn tokio_postgres::types::ToSql + Sync), Type); 6] = [
-                        (id, Type::TEXT),
-                        (title, Type::TEXT),
-                        (&CONTENT, Type::TEXT),
-                        (&user, Type::TEXT),
-                        (&now, Type::TIMESTAMPTZ),
-                        (&now, Type::TIMESTAMPTZ),
-                    ];
+                    client.query_typed(INSERT_OPEN, &typed_params(id, title, &user, &now)).await?;
+                }
+                Ok(())
+            },
+        ),
+        inserting(
+            "raw, unnamed INSERT in a transaction carrying a statement timeout, pipelined (pooler-safe)",
+            ds,
+            count,
+            |ids, titles| async move {
+                for (id, title) in ids.iter().zip(&titles) {
+                    let client = ds.trom.pool().get().await?;
+                    let now = now();
+                    let params = typed_params(id, title, &user, &now);
                     let (begun, inserted, committed) = futures_util::join!(
                         client.batch_execute("BEGIN; SET LOCAL statement_timeout = 30000"),
                         client.query_typed(INSERT_OPEN, &params),
@@ -324,14 +334,10 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
                     inserted?;
                     committed?;
                 }
-                let took = started.elapsed();
-                truncate(ds).await?;
-                Ok(took)
+                Ok(())
             },
         ),
-        self_timed("raw, BEGIN + INSERT + COMMIT each", |i| async move {
-            let (ids, titles) = new_rows(count, i);
-            let started = Instant::now();
+        inserting("raw, BEGIN + INSERT + COMMIT each", ds, count, |ids, titles| async move {
             for (id, title) in ids.iter().zip(&titles) {
                 let mut client = ds.trom.pool().get().await?;
                 let statement = client.prepare_cached(INSERT_OPEN).await?;
@@ -340,19 +346,13 @@ async fn single_insert_batches(ctx: &Context, ds: &Dataset) -> Result<Section, B
                 tx.execute(&statement, &[id, title, &CONTENT, &user, &now, &now]).await?;
                 tx.commit().await?;
             }
-            let took = started.elapsed();
-            truncate(ds).await?;
-            Ok(took)
+            Ok(())
         }),
     ];
     if let Some(db) = &server_timed_db {
-        variants.push(self_timed(SERVER_TIMED, move |i| async move {
-            let (ids, titles) = new_rows(count, i);
-            let started = Instant::now();
+        variants.push(inserting(SERVER_TIMED, ds, count, move |ids, titles| async move {
             one_insert_batches(db, ids, titles, user).await?;
-            let took = started.elapsed();
-            truncate(ds).await?;
-            Ok(took)
+            Ok(())
         }));
     }
     let measured = interleaved(ctx, 1, 12, &variants).await?;
