@@ -23,6 +23,25 @@ pub struct Reading {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Nine free columns: 512 ways for a batch's rows to share some of them.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(table = "shared_wide")]
+#[permit(all = anyone)]
+pub struct Wide {
+    pub id: DbId,
+    pub a: i32,
+    pub b: i32,
+    pub c: i32,
+    pub d: i32,
+    pub e: i32,
+    pub f: i32,
+    pub g: i32,
+    pub h: i32,
+    pub i: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 async fn anyone<E>(_: &Session, _: &Sql<'_>, _: &Operation<'_, E>) -> Permit<E> {
     Permit::Allow
 }
@@ -95,4 +114,63 @@ async fn rows_sharing_a_value_or_not_store_exactly_what_each_holds() {
     assert_eq!((err.http_status(), err.operation()), (409, Some(3)), "{err}");
     let dups: Vec<Reading> = db.select(Reading::query().filter(Reading::LABEL.eq("dup"))).await.unwrap();
     assert!(dups.is_empty(), "nothing of the refused batch is stored");
+}
+
+/// A client that varies which columns its rows share makes a new statement
+/// shape with each batch (512 here): the one connection's named statements
+/// stay bounded, and every row is still stored as sent.
+#[tokio::test]
+async fn a_flood_of_insert_shapes_keeps_the_statements_bounded_and_the_rows_exact() {
+    let test_db = TestDb::new().await;
+    let trom = TromBase::builder()
+        .database_url(test_db.url())
+        .entity::<Wide>()
+        .max_connections(1)
+        .connect()
+        .await
+        .unwrap();
+    trom.create_tables().await.unwrap();
+    let session = session_for(DbId::new());
+    let db = trom.db.with_session(&session);
+    let mut sent = Vec::new();
+    for mask in 0..512_i32 {
+        // Column k differs between the two rows when bit k of `mask` is set.
+        let row = |n: i32| {
+            let v = |k: i32| if mask & (1 << k) != 0 { n * 10 + k } else { k };
+            NewWide {
+                id: DbId::new(),
+                a: v(0),
+                b: v(1),
+                c: v(2),
+                d: v(3),
+                e: v(4),
+                f: v(5),
+                g: v(6),
+                h: v(7),
+                i: v(8),
+            }
+        };
+        let rows = [row(1), row(2)];
+        db.do_mutations(rows.iter().cloned().map(Mutation::insert)).await.unwrap();
+        sent.extend(rows);
+    }
+    let stored: Vec<Wide> = db.select(Wide::query()).await.unwrap();
+    assert_eq!(stored.len(), sent.len());
+    for row in &sent {
+        let got = stored.iter().find(|w| w.id == row.id).expect("row stored");
+        assert_eq!(
+            [got.a, got.b, got.c, got.d, got.e, got.f, got.g, got.h, got.i],
+            [row.a, row.b, row.c, row.d, row.e, row.f, row.g, row.h, row.i]
+        );
+    }
+    let conn = trom.pool().get().await.unwrap();
+    let messages = conn.simple_query("SELECT count(*) FROM pg_prepared_statements").await.unwrap();
+    let named: usize = messages
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|n| n.parse().ok()),
+            _ => None,
+        })
+        .expect("a count");
+    assert!(named <= trombase::MAX_CACHED_STATEMENTS + 1, "{named} named statements on the connection");
 }
