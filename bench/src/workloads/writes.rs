@@ -276,7 +276,8 @@ async fn insert_batch(ctx: &Context, ds: &Dataset) -> Result<Section, BoxError> 
             ),
             format!("ratio library, allow-all / raw, single-row inserts in one transaction: {single:.3}"),
             "library: `db.do_mutations(1000 × Mutation::insert(NewOpenNote { .. }))` (or `NewOwnedNote`): \
-             validate, a permitter per row, then one `INSERT … SELECT * FROM unnest(…)` of every column, on its \
+             validate, a permitter per row, then one `INSERT … SELECT … FROM unnest(…)` (an array per column, \
+             one parameter for a value every row shares), on its \
              own (behind a pooler: in a transaction carrying the timeout); the owner check compares `row.user_id` \
              with the session's user"
                 .to_owned(),

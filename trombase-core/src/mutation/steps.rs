@@ -1,6 +1,6 @@
 //! One mutation of a batch: load what its permitter needs (locked), ask
 //! it, then send the write into the pipeline. Consecutive inserts of one
-//! entity are held back and sent as one `INSERT ... SELECT * FROM unnest(...)`
+//! entity are held back and sent as one `INSERT ... SELECT ... FROM unnest(...)`
 //! when something else comes (another step, the end of the batch, or a
 //! permitter's query, which must see them). An upsert finds its row under
 //! a transaction-scoped lock on its key, so two upserts of one key
@@ -133,7 +133,8 @@ impl<'a> Batch<'a> {
     }
 
     /// Sends the inserts held back: one `INSERT`, or for several one
-    /// `INSERT ... SELECT * FROM unnest(...)`. A row a constraint refuses is
+    /// `INSERT ... SELECT ... FROM unnest(...)` (a value every row shares sent
+    /// once). A row a constraint refuses is
     /// then found and blamed by its own index: after a savepoint when
     /// earlier writes of the batch came first (the rows are tried again
     /// with those in place); the first write of a batch needs none (its rows
