@@ -21,3 +21,26 @@ pub mod typescript;
 pub use cluster::Cluster;
 pub use outbox::Outbox;
 pub use trombase::testing::{pooler_url, server_url, session_for, with_database, TestApp, TestDb};
+
+/// The named statements each of `connections` of the pool's connections
+/// holds (all of them held at once, so each is counted once).
+///
+/// # Panics
+///
+/// When a connection cannot be had or cannot be asked.
+pub async fn named_statements(trom: &trombase::TromBase, connections: usize) -> Vec<usize> {
+    let mut held = Vec::new();
+    for _ in 0..connections {
+        held.push(trom.pool().get().await.unwrap());
+    }
+    let mut counts = Vec::new();
+    for conn in &held {
+        let messages = conn.simple_query("SELECT count(*) FROM pg_prepared_statements").await.unwrap();
+        let count = messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|n| n.parse().ok()),
+            _ => None,
+        });
+        counts.push(count.unwrap_or(usize::MAX));
+    }
+    counts
+}

@@ -18,7 +18,7 @@ use trombase::prelude::*;
 use trombase::query::{CompareOp, Predicate, ReadLimits, SelectNode};
 use trombase::render::{render_select, RowForm};
 use trombase::{EntityHandle, Error};
-use trombase_tests::{session_for, TestDb};
+use trombase_tests::{named_statements, session_for, TestDb};
 
 /// Two users of the reference app (notes readable only by their owner):
 /// ada with one secret note, bob (the attacker) with many notes of his own.
@@ -166,24 +166,6 @@ async fn backend_memory(db: &TestDb) -> u64 {
         }
     }
     total
-}
-
-/// The named statements each of the pool's connections holds.
-async fn named_statements(trom: &TromBase, connections: usize) -> Vec<usize> {
-    let mut held = Vec::new();
-    for _ in 0..connections {
-        held.push(trom.pool().get().await.unwrap());
-    }
-    let mut counts = Vec::new();
-    for conn in &held {
-        let messages = conn.simple_query("SELECT count(*) FROM pg_prepared_statements").await.unwrap();
-        let count = messages.iter().find_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|n| n.parse().ok()),
-            _ => None,
-        });
-        counts.push(count.unwrap_or(usize::MAX));
-    }
-    counts
 }
 
 /// The reference app's entities on `db`, through a pool of `connections`.

@@ -8,7 +8,7 @@
 use serde_json::json;
 use trombase::prelude::*;
 use trombase::Mutation;
-use trombase_tests::{session_for, TestDb};
+use trombase_tests::{named_statements, session_for, TestDb};
 
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(table = "shared_readings")]
@@ -163,14 +163,6 @@ async fn a_flood_of_insert_shapes_keeps_the_statements_bounded_and_the_rows_exac
             [row.a, row.b, row.c, row.d, row.e, row.f, row.g, row.h, row.i]
         );
     }
-    let conn = trom.pool().get().await.unwrap();
-    let messages = conn.simple_query("SELECT count(*) FROM pg_prepared_statements").await.unwrap();
-    let named: usize = messages
-        .iter()
-        .find_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|n| n.parse().ok()),
-            _ => None,
-        })
-        .expect("a count");
+    let named = named_statements(&trom, 1).await[0];
     assert!(named <= trombase::MAX_CACHED_STATEMENTS + 1, "{named} named statements on the connection");
 }

@@ -33,10 +33,8 @@ use share::Shares;
 async fn build_pool(config: &ExecConfig, url: &str, mode: StatementMode) -> Result<(Pool, Option<String>)> {
     let (pool, mut local_timeout) = pool_for(config, url, mode)?;
     let conn = pool.get().await?;
-    if let (Some(_), Some(timeout), true) =
-        (&local_timeout, config.statement_timeout, config.replicas.is_empty())
-    {
-        if starting_timeout_ms(&conn).await? == Some(timeout_ms(timeout)) {
+    if let (Some(_), Some(timeout)) = (&local_timeout, config.statement_timeout) {
+        if config.replicas.is_empty() && starting_timeout_ms(&conn).await? == Some(timeout_ms(timeout)) {
             local_timeout = None;
         }
     }
