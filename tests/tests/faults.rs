@@ -135,12 +135,27 @@ async fn connections_dropped_while_idle_never_surface_and_a_batch_cut_before_com
         data.do_mutations([item(&format!("after {round}"))]).await.expect("nor does a batch");
     }
     // The first update ever asked cuts its own connection mid-batch: the
-    // batch is run again and applied once.
-    data.do_mutations([Mutation::update(id, [Item::LABEL.set("b")]), item("with the update")]).await.unwrap();
-    assert_eq!(count(&db).await, 5);
+    // batch is run again and applied once, every value as it was given
+    // (the first try already judged the inserts and set their timestamps).
+    let batch = [Mutation::update(id, [Item::LABEL.set("b")]), item("with the update"), item("and another")];
+    data.do_mutations(batch).await.unwrap();
+    assert_eq!(count(&db).await, 6);
     let label: String =
         db.client().await.query_one("SELECT label FROM items WHERE id = $1", &[&id]).await.unwrap().get(0);
     assert_eq!(label, "b");
+    let inserted: Vec<String> = db
+        .client()
+        .await
+        .query(
+            "SELECT label FROM items WHERE label IN ('with the update', 'and another') ORDER BY label",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(inserted, ["and another", "with the update"]);
 }
 
 #[tokio::test]

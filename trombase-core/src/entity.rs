@@ -1,6 +1,5 @@
 //! [`Entity`]: what `#[derive(Entity)]` implements.
 
-use futures_util::future::BoxFuture;
 use tokio_postgres::Row;
 
 use crate::permit::{Operation, Permit};
@@ -52,6 +51,19 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// Builds the row from values, one per field in declaration order.
     fn from_values(values: Vec<Value>) -> Result<Self>;
 
+    /// Builds the row from values, one per field in declaration order,
+    /// moved out of `values` (left empty, its buffer kept for
+    /// [`into_values_in`](Self::into_values_in)).
+    fn from_values_in(values: &mut Vec<Value>) -> Result<Self> {
+        Self::from_values(std::mem::take(values))
+    }
+
+    /// The row's values moved into `out` (emptied first), one per field in
+    /// declaration order.
+    fn into_values_in(self, out: &mut Vec<Value>) {
+        *out = self.into_values();
+    }
+
     /// The JSON shape of the row, keyed by logical names.
     fn to_json(&self) -> serde_json::Value {
         let object = Self::META
@@ -76,12 +88,13 @@ pub trait Entity: Sized + Send + Sync + 'static {
     }
 
     /// Asks this entity's permitter for `op`'s action. Actions the entity
-    /// declares no permitter for are denied.
+    /// declares no permitter for are denied. (One future, not boxed: the
+    /// permitter's own is awaited inside it.)
     fn permit<'a>(
         session: &'a Session,
         sql: &'a Sql<'a>,
         op: &'a Operation<'a, Self>,
-    ) -> BoxFuture<'a, Permit<Self>>;
+    ) -> impl std::future::Future<Output = Permit<Self>> + Send + 'a;
 }
 
 /// A row to insert: the generated `NewX` type of entity `X`.

@@ -17,7 +17,7 @@ use crate::{DbId, Result, Session};
 pub(crate) async fn run(
     exec: &Executor,
     session: &Session,
-    mutations: Vec<Mutation>,
+    mut mutations: Vec<Mutation>,
     returning: bool,
 ) -> Result<Vec<Written>> {
     for (index, mutation) in mutations.iter().enumerate() {
@@ -27,12 +27,13 @@ pub(crate) async fn run(
         return Ok(Vec::new());
     }
     // A connection lost before the COMMIT was sent applied nothing: the
-    // batch runs once more on a fresh connection. (Its mutations are kept
-    // for that; the permitters are asked again.)
-    let result = match attempt(exec, session, mutations.clone(), returning).await {
+    // batch runs once more on a fresh connection. (An attempt only borrows
+    // the mutations, so they are there for that; the permitters are asked
+    // again.)
+    let result = match attempt(exec, session, &mut mutations, returning).await {
         Err(err) if err.is_connection_lost() => {
             exec.forget_idle_connections();
-            attempt(exec, session, mutations, returning).await
+            attempt(exec, session, &mut mutations, returning).await
         }
         result => result,
     };
@@ -49,7 +50,7 @@ pub(crate) async fn run(
 async fn attempt(
     exec: &Executor,
     session: &Session,
-    mutations: Vec<Mutation>,
+    mutations: &mut [Mutation],
     returning: bool,
 ) -> Result<Vec<Written>> {
     let conn = exec.conn_for(session.user_id).await?;
@@ -139,11 +140,11 @@ type Steps = Vec<(&'static crate::schema::EntityMeta, bool, Known)>;
 /// failure (an earlier write's first) ends the batch. A run of updates of
 /// one entity (distinct ids, nothing else in between) has its current rows
 /// locked together, in one query at the run's start, not one per update.
-async fn steps(batch: &Batch<'_>, mutations: Vec<Mutation>) -> Result<Steps> {
+async fn steps<'a>(batch: &Batch<'a>, mutations: &'a mut [Mutation]) -> Result<Steps> {
     let mut known = Vec::with_capacity(mutations.len());
     let mut locked: HashMap<DbId, Row> = HashMap::new();
-    let runs = update_runs(&mutations);
-    for (index, mutation) in mutations.into_iter().enumerate() {
+    let runs = update_runs(mutations);
+    for (index, mutation) in mutations.iter_mut().enumerate() {
         let entity = mutation.entity;
         let one = !matches!(mutation.kind, MutationKind::Delete { .. });
         // Inserts held back are sent before any other step: it must see them.
@@ -152,7 +153,7 @@ async fn steps(batch: &Batch<'_>, mutations: Vec<Mutation>) -> Result<Steps> {
                 return Err(batch.take_pipeline().first_failure(err.at_operation(index)).await);
             }
         }
-        let step = match mutation.kind {
+        let step = match &mut mutation.kind {
             MutationKind::Insert { values, json } => batch.insert(entity, values, json.as_ref(), index).await,
             MutationKind::Update { id, changes } => match run_at(&runs, index) {
                 Some((run, ids)) => {
@@ -167,12 +168,12 @@ async fn steps(batch: &Batch<'_>, mutations: Vec<Mutation>) -> Result<Steps> {
                             }
                         }
                     }
-                    match locked.remove(&id) {
-                        Some(current) => batch.update(entity, id, changes, &current, index).await,
+                    match locked.remove(id) {
+                        Some(current) => batch.update(entity, *id, changes, &current, index).await,
                         None => Err(crate::NotFoundError::new(entity.meta.name, id.to_string()).into()),
                     }
                 }
-                None => batch.update_by_id(entity, id, changes, index).await,
+                None => batch.update_by_id(entity, *id, changes, index).await,
             },
             MutationKind::Delete { ids } => batch.delete(entity, ids, index).await,
             MutationKind::Upsert { values, json, on } => {

@@ -6,6 +6,7 @@
 //! a transaction-scoped lock on its key, so two upserts of one key
 //! serialize: the second finds the first one's row and updates it.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -18,7 +19,7 @@ use super::pipeline::{Answer, Pipeline};
 use crate::exec::{Conn, Prepared};
 use crate::permit::{Action, EntityHandle, ErasedOp, Verdict};
 use crate::render::mutation as render;
-use crate::render::{kind_array_type, kind_type, Param};
+use crate::render::{kind_array_type, kind_type, RowsColumn};
 use crate::schema::{EntityMeta, FieldMeta, Managed};
 use crate::sql::BeforeQuery;
 use crate::{DbId, Error, NotFoundError, PermissionError, Result, Session, Sql, Value};
@@ -34,7 +35,7 @@ pub(super) struct Batch<'a> {
     /// Whether the written rows come back (`RETURNING`).
     returning: bool,
     pipeline: Mutex<Pipeline<'a>>,
-    held: Mutex<Option<Held>>,
+    held: Mutex<Option<Held<'a>>>,
     /// The transaction opens at a permitter's first query, not before (a
     /// batch of inserts of one entity: one statement).
     lazy: bool,
@@ -43,10 +44,11 @@ pub(super) struct Batch<'a> {
     wrote: AtomicBool,
 }
 
-/// Inserts of one entity, judged and not yet sent.
-struct Held {
+/// Inserts of one entity, judged and not yet sent (their rows borrowed
+/// from the batch's mutations).
+struct Held<'a> {
     entity: EntityHandle,
-    rows: Vec<Vec<Value>>,
+    rows: Vec<&'a [Value]>,
     indexes: Vec<usize>,
 }
 
@@ -98,11 +100,13 @@ impl<'a> Batch<'a> {
     }
 
     /// An insert: the create permitter, then the row held back with the
-    /// inserts of the same entity right before it.
+    /// inserts of the same entity right before it. Its values stay in the
+    /// mutation (the statement borrows them): the managed timestamps are
+    /// set there, and a batch tried again finds them as they were.
     pub(super) async fn insert(
         &self,
         entity: EntityHandle,
-        mut values: Vec<Value>,
+        values: &'a mut Vec<Value>,
         json: Option<&serde_json::Value>,
         index: usize,
     ) -> Result<Known> {
@@ -116,7 +120,8 @@ impl<'a> Batch<'a> {
             }
         }
         let id = id.ok_or_else(|| Error::validation("payload.id", "is required"))?;
-        self.judge(entity, ErasedOp::Create { id, values: &mut values, json }).await?;
+        self.judge(entity, ErasedOp::Create { id, values: &mut *values, json }).await?;
+        let values: &'a [Value] = values;
         let other = self.held_lock().as_ref().is_some_and(|held| held.entity != entity);
         if other {
             self.flush().await?;
@@ -128,7 +133,7 @@ impl<'a> Batch<'a> {
         Ok(None)
     }
 
-    fn held_lock(&self) -> std::sync::MutexGuard<'_, Option<Held>> {
+    fn held_lock(&self) -> std::sync::MutexGuard<'_, Option<Held<'a>>> {
         self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -140,19 +145,18 @@ impl<'a> Batch<'a> {
     /// with those in place); the first write of a batch needs none (its rows
     /// are tried again in a transaction of their own).
     pub(super) async fn flush(&self) -> Result<()> {
-        let Some(mut held) = self.held_lock().take() else { return Ok(()) };
+        let Some(held) = self.held_lock().take() else { return Ok(()) };
         let meta = held.entity.meta;
-        if let ([_], [index]) = (&held.rows[..], &held.indexes[..]) {
-            let (index, values) = (*index, held.rows.remove(0));
+        if let ([values], [index]) = (&held.rows[..], &held.indexes[..]) {
             let types = meta.fields.iter().map(|f| kind_type(f.kind)).collect();
             let sql = render::insert_once(meta, self.returning);
             let statement = self.conn.prepare(sql, types, CONTEXT).await?;
-            self.send(self.write(statement, values, index));
+            self.send(self.write(statement, values.iter().map(Cow::Borrowed).collect(), *index));
             return Ok(());
         }
         let Held { rows, indexes, .. } = held;
-        let columns = columns(meta, rows);
-        let shared: Vec<bool> = columns.iter().map(|c| matches!(c, Param::Value(_))).collect();
+        let columns = columns(meta, &rows);
+        let shared: Vec<bool> = columns.iter().map(|c| matches!(c, RowsColumn::Shared(_))).collect();
         let types = meta
             .fields
             .iter()
@@ -189,12 +193,13 @@ impl<'a> Batch<'a> {
         &self,
         entity: EntityHandle,
         id: DbId,
-        changes: Vec<(&'static FieldMeta, Value)>,
+        changes: &'a [(&'static FieldMeta, Value)],
         current: &Row,
         index: usize,
     ) -> Result<Known> {
-        self.judge_update(entity, id, &changes, current).await?;
-        self.send_update(entity, id, changes, index).await
+        self.judge_update(entity, id, changes, current).await?;
+        self.send_update(entity, id, changes.iter().map(|(f, v)| (*f, Cow::Borrowed(v))).collect(), index)
+            .await
     }
 
     /// The update permitter, with the row as it is and as it will be.
@@ -213,16 +218,16 @@ impl<'a> Batch<'a> {
         &self,
         entity: EntityHandle,
         id: DbId,
-        changes: Vec<(&'static FieldMeta, Value)>,
+        changes: Vec<(&'static FieldMeta, Cow<'a, Value>)>,
         index: usize,
     ) -> Result<Known> {
         let meta = entity.meta;
         let fields: Vec<_> = changes.iter().map(|(f, _)| *f).collect();
         let types = fields.iter().map(|f| kind_type(f.kind)).chain([Type::TIMESTAMPTZ, Type::TEXT]).collect();
         let statement = self.prepare(render::update(meta, &fields), meta, types).await?;
-        let mut params: Vec<Value> = changes.into_iter().map(|(_, v)| v).collect();
-        params.push(Value::Timestamp(self.now));
-        params.push(Value::DbId(id));
+        let mut params: Vec<Cow<'a, Value>> = changes.into_iter().map(|(_, v)| v).collect();
+        params.push(Cow::Owned(Value::Timestamp(self.now)));
+        params.push(Cow::Owned(Value::DbId(id)));
         self.send(self.write(statement, params, index));
         Ok(None)
     }
@@ -232,7 +237,7 @@ impl<'a> Batch<'a> {
         &self,
         entity: EntityHandle,
         id: DbId,
-        changes: Vec<(&'static FieldMeta, Value)>,
+        changes: &'a [(&'static FieldMeta, Value)],
         index: usize,
     ) -> Result<Known> {
         let rows = self.lock_rows(entity.meta, &[id]).await?;
@@ -245,19 +250,20 @@ impl<'a> Batch<'a> {
     pub(super) async fn delete(
         &self,
         entity: EntityHandle,
-        mut ids: Vec<DbId>,
+        ids: &'a mut Vec<DbId>,
         index: usize,
     ) -> Result<Known> {
         let meta = entity.meta;
-        dedup_in_order(&mut ids);
-        let rows = self.lock_rows(meta, &ids).await?;
+        dedup_in_order(ids);
+        let ids: &'a [DbId] = ids;
+        let rows = self.lock_rows(meta, ids).await?;
         if rows.len() != ids.len() {
             let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
             let found: Vec<DbId> = rows.iter().filter_map(|r| r.try_get(id_at).ok()).collect();
             let missing = ids.iter().find(|id| !found.contains(id)).copied().unwrap_or(ids[0]);
             return Err(NotFoundError::new(meta.name, missing.to_string()).into());
         }
-        self.judge(entity, ErasedOp::Delete { ids: &ids, rows: &rows }).await?;
+        self.judge(entity, ErasedOp::Delete { ids, rows: &rows }).await?;
         let statement = self.conn.prepare(render::delete(meta), vec![Type::TEXT_ARRAY], CONTEXT).await?;
         let conn = self.conn;
         self.send(Box::pin(async move {
@@ -273,7 +279,7 @@ impl<'a> Batch<'a> {
     pub(super) async fn upsert(
         &self,
         entity: EntityHandle,
-        values: Vec<Value>,
+        values: &'a mut Vec<Value>,
         json: Option<&serde_json::Value>,
         on: &'static FieldMeta,
         index: usize,
@@ -303,19 +309,19 @@ impl<'a> Batch<'a> {
         let id: DbId =
             current.try_get(id_at).map_err(|e| crate::DatabaseError::new("reading an upsert's row", e))?;
         let (mut changes, mut immutable_changed) = (Vec::with_capacity(meta.fields.len()), None);
-        for (i, (field, value)) in meta.fields.iter().zip(values).enumerate() {
+        for (i, (field, value)) in meta.fields.iter().zip(values.iter()).enumerate() {
             if field.managed.is_some() {
                 continue;
             }
             if field.immutable {
                 let stored = Value::from_column(&current, i, field.kind)
                     .map_err(|e| crate::DatabaseError::new("reading an upsert's row", e))?;
-                if stored != value && immutable_changed.is_none() {
+                if stored != *value && immutable_changed.is_none() {
                     immutable_changed = Some(field);
                 }
                 continue;
             }
-            changes.push((field, value));
+            changes.push((field, value.clone()));
         }
         // The permitter judges first: what the stored row holds is said
         // only to a caller allowed to update it.
@@ -326,6 +332,7 @@ impl<'a> Batch<'a> {
                 "is immutable, and the stored row has another value",
             ));
         }
+        let changes = changes.into_iter().map(|(f, v)| (f, Cow::Owned(v))).collect();
         self.send_update(entity, id, changes, index).await
     }
 
@@ -360,11 +367,18 @@ impl<'a> Batch<'a> {
         self.conn.prepare(sql, types, CONTEXT).await
     }
 
-    /// A write that owns its statement and parameters, for the pipeline.
-    fn write(&self, statement: Prepared<'static>, values: Vec<Value>, index: usize) -> BoxFuture<'a, Answer> {
+    /// A write that owns its statement and parameters (or borrows them
+    /// from the batch's mutations), for the pipeline.
+    fn write(
+        &self,
+        statement: Prepared<'static>,
+        values: Vec<Cow<'a, Value>>,
+        index: usize,
+    ) -> BoxFuture<'a, Answer> {
         let (conn, returning) = (self.conn, self.returning);
         Box::pin(async move {
-            let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            let params: Vec<&(dyn ToSql + Sync)> =
+                values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
             let result = if returning {
                 conn.query_prepared(&statement, &params, CONTEXT).await
             } else {
@@ -386,26 +400,20 @@ impl BeforeQuery for Batch<'_> {
     }
 }
 
-/// The rows as one parameter per column (moved, not copied): an array of
-/// every row's value, or the one value when every row holds the same (the
-/// id column is always an array: it is what makes the rows many).
-fn columns(meta: &EntityMeta, rows: Vec<Vec<Value>>) -> Vec<Param> {
-    let mut columns: Vec<Vec<Value>> = meta.fields.iter().map(|_| Vec::with_capacity(rows.len())).collect();
-    for row in rows {
-        for (column, value) in columns.iter_mut().zip(row) {
-            column.push(value);
-        }
-    }
+/// The rows as one parameter per column (borrowed, not copied): an array
+/// of every row's value, or the one value when every row holds the same
+/// (the id column is always an array: it is what makes the rows many).
+fn columns<'a>(meta: &EntityMeta, rows: &[&'a [Value]]) -> Vec<RowsColumn<'a>> {
     meta.fields
         .iter()
-        .zip(columns)
-        .map(|(field, mut values)| match &values[..] {
-            [first, rest @ ..]
-                if field.managed != Some(Managed::Id) && rest.iter().all(|v| same(v, first)) =>
-            {
-                Param::Value(values.swap_remove(0))
+        .enumerate()
+        .map(|(at, field)| {
+            let first = rows.first().map_or(&Value::Null, |row| &row[at]);
+            if field.managed != Some(Managed::Id) && rows.iter().all(|row| same(&row[at], first)) {
+                RowsColumn::Shared(first)
+            } else {
+                RowsColumn::Each(field.kind, rows.iter().map(|row| &row[at]).collect())
             }
-            _ => Param::Column(field.kind, values),
         })
         .collect()
 }
@@ -419,15 +427,6 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Row `k`'s value of one column parameter (`columns` makes no other kind).
-fn row_value(param: &Param, k: usize) -> &Value {
-    match param {
-        Param::Column(_, values) | Param::List(_, values) => values.get(k).unwrap_or(&Value::Null),
-        Param::Value(value) => value,
-        Param::Int(_) => &Value::Null,
-    }
-}
-
 /// The savepoint before a multi-row insert.
 const SAVEPOINT: &str = "SAVEPOINT trombase_rows";
 
@@ -438,7 +437,7 @@ const SAVEPOINT: &str = "SAVEPOINT trombase_rows";
 async fn find_refused(
     conn: &Conn<'_>,
     (meta, savepoint): (&EntityMeta, bool),
-    columns: &[Param],
+    columns: &[RowsColumn<'_>],
     indexes: &[usize],
     err: Error,
 ) -> Answer {
@@ -464,7 +463,7 @@ async fn find_refused(
         for (k, index) in indexes.iter().enumerate() {
             rows.send(Box::pin(async move {
                 let params: Vec<&(dyn ToSql + Sync)> =
-                    columns.iter().map(|c| row_value(c, k) as &(dyn ToSql + Sync)).collect();
+                    columns.iter().map(|c| c.row(k) as &(dyn ToSql + Sync)).collect();
                 (*index, conn.execute_prepared(single, &params, CONTEXT).await.map(|_| Vec::new()))
             }));
         }
@@ -478,14 +477,19 @@ async fn find_refused(
 
 /// The rows a multi-row insert returned, each tagged with the index of
 /// the insert that wrote it (matched by id).
-fn tag_by_id(meta: &EntityMeta, rows: Vec<Row>, columns: &[Param], indexes: &[usize]) -> Vec<(usize, Row)> {
+fn tag_by_id(
+    meta: &EntityMeta,
+    rows: Vec<Row>,
+    columns: &[RowsColumn<'_>],
+    indexes: &[usize],
+) -> Vec<(usize, Row)> {
     if rows.is_empty() {
         // Without `RETURNING`: nothing to tag.
         return Vec::new();
     }
     let id_at = meta.fields.iter().position(|f| f.managed == Some(Managed::Id)).unwrap_or(0);
     let ids = match columns.get(id_at) {
-        Some(Param::Column(_, ids)) => &ids[..],
+        Some(RowsColumn::Each(_, ids)) => &ids[..],
         _ => &[],
     };
     let by_id: std::collections::HashMap<DbId, usize> =

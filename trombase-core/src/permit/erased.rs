@@ -111,13 +111,13 @@ fn check<'a, E: Entity>(
                 E::permit(session, sql, &Operation::Read(ReadOp { entity, columns, filter })).await
             }
             ErasedOp::Create { id, values, json } => {
-                let row = E::from_values(std::mem::take(values))?;
+                let row = E::from_values_in(values)?;
                 let permit = {
                     let json = super::Payload::new(entity, &row, json);
                     let op = Operation::Create(CreateOp { entity, id, row: &row, json: &json });
                     E::permit(session, sql, &op).await
                 };
-                *values = row.into_values();
+                row.into_values_in(values);
                 permit
             }
             ErasedOp::Update { id, changes, current, now } => {

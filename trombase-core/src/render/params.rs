@@ -16,8 +16,6 @@ pub enum Param {
     Value(Value),
     /// An array of values of one kind (for `= ANY($n)`).
     List(FieldKind, Vec<Value>),
-    /// One column of several rows, nulls kept in place (for `unnest`).
-    Column(FieldKind, Vec<Value>),
     /// A `bigint` (offsets).
     Int(i64),
 }
@@ -28,7 +26,7 @@ impl ToSql for Param {
             Param::Value(value) => value.to_sql(ty, out),
             Param::Int(n) => n.to_sql(ty, out),
             // An `in` list holds no nulls (they are refused); a column's keep their place.
-            Param::List(kind, values) | Param::Column(kind, values) => array_to_sql(*kind, values, ty, out),
+            Param::List(kind, values) => array_to_sql(*kind, values.iter(), ty, out),
         }
     }
 
@@ -44,10 +42,43 @@ impl Param {
     pub fn sql_type(&self) -> Type {
         match self {
             Param::Value(value) => value.kind().map_or(Type::TEXT, kind_type),
-            Param::List(kind, _) | Param::Column(kind, _) => kind_array_type(*kind),
+            Param::List(kind, _) => kind_array_type(*kind),
             Param::Int(_) => Type::INT8,
         }
     }
+}
+
+/// One column of a multi-row insert (for `unnest`), borrowed from its rows:
+/// every row's value, nulls kept in place, or the one value every row holds.
+#[derive(Debug)]
+pub(crate) enum RowsColumn<'a> {
+    Each(FieldKind, Vec<&'a Value>),
+    Shared(&'a Value),
+}
+
+impl RowsColumn<'_> {
+    /// Row `k`'s value.
+    pub(crate) fn row(&self, k: usize) -> &Value {
+        match self {
+            RowsColumn::Each(_, values) => values.get(k).copied().unwrap_or(&Value::Null),
+            RowsColumn::Shared(value) => value,
+        }
+    }
+}
+
+impl ToSql for RowsColumn<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            RowsColumn::Each(kind, values) => array_to_sql(*kind, values.iter().copied(), ty, out),
+            RowsColumn::Shared(value) => value.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
 }
 
 /// The PostgreSQL type of a field kind's column.
@@ -80,9 +111,9 @@ pub(crate) fn kind_array_type(kind: FieldKind) -> Type {
 
 /// Encodes values as a typed PostgreSQL array, a null element for each
 /// null, each value written in place (no copy of the column first).
-fn array_to_sql(
+fn array_to_sql<'v>(
     kind: FieldKind,
-    values: &[Value],
+    values: impl ExactSizeIterator<Item = &'v Value>,
     ty: &Type,
     out: &mut BytesMut,
 ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {

@@ -249,11 +249,22 @@ fn decoders(entity: &Entity) -> TokenStream {
         }
 
         fn into_values(self) -> ::std::vec::Vec<__tb::Value> {
-            ::std::vec![#(#into_values),*]
+            let mut out = ::std::vec::Vec::new();
+            self.into_values_in(&mut out);
+            out
         }
 
-        fn from_values(values: ::std::vec::Vec<__tb::Value>) -> __tb::Result<Self> {
-            let mut values = values.into_iter();
+        fn into_values_in(self, out: &mut ::std::vec::Vec<__tb::Value>) {
+            out.clear();
+            out.extend([#(#into_values),*]);
+        }
+
+        fn from_values(mut values: ::std::vec::Vec<__tb::Value>) -> __tb::Result<Self> {
+            Self::from_values_in(&mut values)
+        }
+
+        fn from_values_in(values: &mut ::std::vec::Vec<__tb::Value>) -> __tb::Result<Self> {
+            let mut values = values.drain(..);
             ::core::result::Result::Ok(Self { #(#from_values),* })
         }
     }
@@ -328,14 +339,11 @@ fn permit_fn(entity: &Entity) -> TokenStream {
         let path = path.as_ref()?;
         let variant = format_ident!("{}", capitalize(action));
         Some(quote_spanned! {path.span()=>
-            __tb::Action::#variant => ::std::boxed::Box::pin(#path(session, sql, op)),
+            __tb::Action::#variant => #path(session, sql, op).await,
         })
     });
-    let fallback = entity
-        .permits
-        .iter()
-        .any(Option::is_none)
-        .then(|| quote!(_ => ::std::boxed::Box::pin(async { __tb::Permit::undeclared() }),));
+    let fallback =
+        entity.permits.iter().any(Option::is_none).then(|| quote!(_ => __tb::Permit::undeclared(),));
     let declared =
         entity.permits.iter().zip(ACTIONS).filter(|(path, _)| path.is_some()).map(|(_, action)| {
             let variant = format_ident!("{}", capitalize(action));
@@ -348,10 +356,12 @@ fn permit_fn(entity: &Entity) -> TokenStream {
             session: &'a __tb::Session,
             sql: &'a __tb::Sql<'a>,
             op: &'a __tb::Operation<'a, Self>,
-        ) -> __tb::BoxFuture<'a, __tb::Permit<Self>> {
-            match op.action() {
-                #(#arms)*
-                #fallback
+        ) -> impl ::core::future::Future<Output = __tb::Permit<Self>> + ::core::marker::Send + 'a {
+            async move {
+                match op.action() {
+                    #(#arms)*
+                    #fallback
+                }
             }
         }
     }
