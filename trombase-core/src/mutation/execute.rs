@@ -30,10 +30,12 @@ pub(crate) async fn run(
     // batch runs once more on a fresh connection. (An attempt only borrows
     // the mutations, so they are there for that; the permitters are asked
     // again.)
-    let result = match attempt(exec, session, &mut mutations, returning).await {
+    // Boxed: the caller's future stays small (moving a future copies all
+    // of it, and a batch's is large).
+    let result = match Box::pin(attempt(exec, session, &mut mutations, returning)).await {
         Err(err) if err.is_connection_lost() => {
             exec.forget_idle_connections();
-            attempt(exec, session, &mut mutations, returning).await
+            Box::pin(attempt(exec, session, &mut mutations, returning)).await
         }
         result => result,
     };
