@@ -121,7 +121,6 @@ pub mod __private {
         pub use crate::field_ref::{Immutable, Managed, Settable};
     }
     pub use chrono::{DateTime, Utc};
-    pub use futures_util::future::BoxFuture;
     pub use serde;
     pub use tokio_postgres::Row;
 
