@@ -27,11 +27,10 @@ pub(crate) async fn run(
         return Ok(Vec::new());
     }
     // A connection lost before the COMMIT was sent applied nothing: the
-    // batch runs once more on a fresh connection. (An attempt only borrows
+    // batch runs once more on a fresh connection (an attempt only borrows
     // the mutations, so they are there for that; the permitters are asked
-    // again.)
-    // Boxed: the caller's future stays small (moving a future copies all
-    // of it, and a batch's is large).
+    // again). Each attempt is boxed, so the caller's future stays small:
+    // moving a future copies all of it, and a batch's is large.
     let result = match Box::pin(attempt(exec, session, &mut mutations, returning)).await {
         Err(err) if err.is_connection_lost() => {
             exec.forget_idle_connections();

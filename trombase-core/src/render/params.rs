@@ -25,7 +25,7 @@ impl ToSql for Param {
         match self {
             Param::Value(value) => value.to_sql(ty, out),
             Param::Int(n) => n.to_sql(ty, out),
-            // An `in` list holds no nulls (they are refused); a column's keep their place.
+            // An `in` list holds no nulls (they are refused).
             Param::List(kind, values) => array_to_sql(*kind, values.iter(), ty, out),
         }
     }
