@@ -18,6 +18,12 @@ use crate::{Result, Session, Sql};
 /// the select as one statement, on one of the session user's turns of the
 /// pool. With `limits` (untrusted JSON reads), the rendered statement must
 /// also stay within their parameter budget.
+///
+/// A connection the server (a failover, a proxy) dropped: nothing was
+/// written, so the read runs once more on a fresh connection (a replica
+/// that dropped it is left out meanwhile). The retry is a loop here, not a
+/// function around the attempt: a read's future is kilobytes, and each
+/// layer of `async fn` copies it once more.
 pub(crate) async fn run(
     exec: &Executor,
     session: &Session,
@@ -25,15 +31,43 @@ pub(crate) async fn run(
     read: Read<'_>,
 ) -> Result<Vec<Row>> {
     check_patterns(node)?;
-    match attempt(exec, session, node, read).await {
-        // A connection the server (a failover, a proxy) dropped: nothing was
-        // written, so the read runs once more on a fresh connection (a
-        // replica that dropped it is left out meanwhile).
-        Err(err) if err.is_connection_lost() => {
-            node.forget_row_filters();
-            attempt(exec, session, node, read).await
+    let Read { schema, renders, page, form, limits, from } = read;
+    let mut retried = false;
+    loop {
+        let (conn, replica) = exec.read_conn_for(session.user_id, from).await?;
+        let rows = if exec.reads_carry_the_timeout() {
+            // Behind a pooler the timeout travels in a transaction: its BEGIN is
+            // sent, and the read right behind it, without waiting in between.
+            let (begun, rows) = futures_util::future::join(
+                conn.begin_carrier(BEGIN_READ),
+                permitted_rows((schema, renders), session, node, (page, form), limits, &conn),
+            )
+            .await;
+            begun.and(rows)
+        } else {
+            permitted_rows((schema, renders), session, node, (page, form), limits, &conn).await
+        };
+        let err = match rows {
+            Ok(rows) => {
+                conn.end_read_only();
+                return Ok(rows);
+            }
+            Err(err) => err,
+        };
+        let lost = err.is_connection_lost();
+        if lost {
+            conn.discard();
+            match replica {
+                Some(index) => exec.replica_down(index),
+                None => exec.forget_idle_connections(),
+            }
         }
-        result => result,
+        conn.rollback().await;
+        if !lost || retried {
+            return Err(err);
+        }
+        retried = true;
+        node.forget_row_filters();
     }
 }
 
@@ -49,45 +83,6 @@ pub(crate) struct Read<'a> {
     pub(crate) form: RowForm,
     pub(crate) limits: Option<&'a ReadLimits>,
     pub(crate) from: ReadFrom,
-}
-
-async fn attempt(
-    exec: &Executor,
-    session: &Session,
-    node: &mut SelectNode,
-    read: Read<'_>,
-) -> Result<Vec<Row>> {
-    let Read { schema, renders, page, form, limits, from } = read;
-    let (conn, replica) = exec.read_conn_for(session.user_id, from).await?;
-    let rows = if exec.reads_carry_the_timeout() {
-        // Behind a pooler the timeout travels in a transaction: its BEGIN is
-        // sent, and the read right behind it, without waiting in between.
-        let (begun, rows) = futures_util::future::join(
-            conn.begin_carrier(BEGIN_READ),
-            permitted_rows((schema, renders), session, node, (page, form), limits, &conn),
-        )
-        .await;
-        begun.and(rows)
-    } else {
-        permitted_rows((schema, renders), session, node, (page, form), limits, &conn).await
-    };
-    match rows {
-        Ok(rows) => {
-            conn.end_read_only();
-            Ok(rows)
-        }
-        Err(err) => {
-            if err.is_connection_lost() {
-                conn.discard();
-                match replica {
-                    Some(index) => exec.replica_down(index),
-                    None => exec.forget_idle_connections(),
-                }
-            }
-            conn.rollback().await;
-            Err(err)
-        }
-    }
 }
 
 /// The permission pass and the select, on the read's connection.
